@@ -1,0 +1,48 @@
+# Riftcast: `make run` serves the demo, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install run test lint unit bench browser postgres clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev,fast]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/riftcast db upgrade
+	$(BIN)/riftcast demo
+	$(BIN)/riftcast serve
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/hadolint Dockerfile
+
+# Debian's chromium for the browser tests, and a running PostgreSQL for the storage tests.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else echo "install Debian's chromium package (sudo apt-get install chromium)"; exit 1; fi; }
+
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || bash .ci/postgres.sh
+
+unit: install
+	$(BIN)/pytest -q
+
+test: install browser postgres lint
+	$(BIN)/pytest -q -n 2 --durations=15
+
+bench: install
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache test-artifacts

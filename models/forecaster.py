@@ -1,0 +1,376 @@
+"""The forecasting facade the service uses: published run + event log → PairForecast.
+
+Forecasts never wait for MCMC: a new event changes the evidence, not the posterior, so a
+forecast is recomputed from the published run's draws with NumPy in about a millisecond.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from models import forecast as fc
+from models.data import EventTable, date_of, day_number, end_of_day, load_pair_events, to_arrays
+from models.features import EventArrays, arrival_rates, event_contributions, evidence_at
+from models.hazard import Posterior, prior_draws
+from models.priors import half_lives, priors_from
+from models.results import (
+    EventDriver,
+    HistoryPoint,
+    HorizonResult,
+    PairForecast,
+    RunInfo,
+    TypeDriver,
+)
+from models.runs import ModelRun, info, published_run
+from signals.changes import latest_change_time
+from signals.clock import new_id, to_utc, utcnow
+from signals.config import Settings
+from signals.db import Database
+from signals.errors import FieldProblem, InvalidInput
+from signals.factions import get_pair, list_pairs, pair_id_for
+from signals.schemas import EventIn
+from signals.tables import IndicatorEvent, Pair
+from signals.taxonomy import Taxonomy
+
+MAX_HORIZON_DAYS = 5 * 365
+PRIOR_DRAWS = 1000
+EVENT_DRIVER_HORIZON = 90
+MAX_EVENT_DRIVERS = 20  # the events weighing most; bounds the cost for busy pairs
+
+
+@dataclass(frozen=True)
+class LoadedRun:
+    row: ModelRun
+    posterior: Posterior
+    pair_index: dict[str, int]
+
+
+class Forecaster:
+    """Holds the published run's draws (reloaded when a new run is published).
+
+    Safe for concurrent use from the threadpool. Raises `signals.errors.NotFound` for an
+    unknown pair and `signals.errors.InvalidInput` (naming the field) for a bad horizon
+    or as_of.
+    """
+
+    def __init__(self, db: Database, settings: Settings, taxonomy: Taxonomy) -> None:
+        self.db = db
+        self.settings = settings
+        self.taxonomy = taxonomy
+        self.priors = priors_from(taxonomy)
+        self.half_lives = half_lives(taxonomy)
+        self._lock = threading.Lock()
+        self._run: LoadedRun | None = None
+        self._prior = prior_draws(self.priors, 1, PRIOR_DRAWS, seed=0)
+
+    # -- the published run -------------------------------------------------------------
+
+    def published_run(self) -> RunInfo | None:
+        loaded = self._run
+        return info(loaded.row) if loaded else None
+
+    def reload_run(self) -> bool:
+        """Load the newest published run if it changed; True when it did."""
+        with self.db.read() as session:
+            row = published_run(session)
+        current = self._run
+        if row is None or (current is not None and current.row.id == row.id):
+            return False
+        if list(row.type_keys) != list(self.taxonomy.keys):
+            return False  # fitted under another taxonomy: keep what we have until a refit
+        posterior = Posterior.from_netcdf(Path(row.draws_path))
+        loaded = LoadedRun(row, posterior, {pid: i for i, pid in enumerate(row.pair_ids)})
+        with self._lock:
+            self._run = loaded
+        return True
+
+    # -- validation ----------------------------------------------------------------------
+
+    def _horizons(self, horizons: Sequence[int] | None) -> tuple[int, ...]:
+        values = tuple(horizons) if horizons else tuple(self.settings.horizons)
+        bad = [h for h in values if not 0 < h <= MAX_HORIZON_DAYS]
+        if bad:
+            raise InvalidInput.one(
+                "horizon", f"{bad[0]} days is out of range: use 1 to {MAX_HORIZON_DAYS} days"
+            )
+        return tuple(sorted(set(values)))
+
+    def _as_of(self, as_of: datetime | None) -> datetime:
+        now = utcnow()
+        if as_of is None:
+            return now
+        value = to_utc(as_of)
+        if value > now + timedelta(seconds=5):
+            raise InvalidInput.one("as_of", f"{value.isoformat()} is in the future")
+        return value
+
+    # -- forecasts -----------------------------------------------------------------------
+
+    def _state(self, arrays: EventArrays, day: float) -> tuple[np.ndarray, np.ndarray]:
+        """(evidence now, expected arrivals per day) for a one-pair table."""
+        k = len(self.taxonomy.types)
+        return evidence_at(arrays, 1, self.half_lives, day)[0], arrival_rates(arrays, 1, k, day)[0]
+
+    def _draws(self, pair_id: str) -> tuple[np.ndarray, np.ndarray, LoadedRun | None, bool]:
+        """(alpha draws for the pair, beta draws, run, pooled?)."""
+        loaded = self._run
+        post = loaded.posterior if loaded else self._prior
+        if loaded is not None and pair_id in loaded.pair_index:
+            return post.alpha[:, loaded.pair_index[pair_id]], post.beta, loaded, False
+        # A pair the run has not seen: its baseline comes from the pooled distribution.
+        seed = int.from_bytes(hashlib.sha256(pair_id.encode()).digest()[:4], "little")
+        z = np.random.default_rng(seed).standard_normal(post.mu_alpha.shape[0])
+        return post.mu_alpha + post.sigma_alpha * z, post.beta, loaded, True
+
+    def forecast(
+        self,
+        pair_id: str,
+        as_of: datetime | None = None,
+        horizons: Sequence[int] | None = None,
+        on: date | None = None,
+    ) -> PairForecast:
+        """The forecast from what was known at `as_of` (now by default), made on that date
+        — or, with `on`, made on an earlier date from the same knowledge (a retrospective
+        view: how the evidence known now read on that day; no later event is counted)."""
+        hz = self._horizons(horizons)
+        when = self._as_of(as_of)
+        if on is not None and on > when.date():
+            raise InvalidInput.one("on", f"{on} is after the knowledge cut-off {when.date()}")
+        with self.db.read() as session:
+            pair = get_pair(session, pair_id)
+            table = load_pair_events(session, self.taxonomy, pair_id, when if as_of else None)
+            if as_of is not None and _before_any_data(session, when):
+                raise InvalidInput.one("as_of", f"{when.isoformat()} is before any recorded data")
+            if as_of is None:
+                # "Latest" means as of the newest write: every process computing it from
+                # the same data produces the same bytes (and ETag).
+                when = to_utc(latest_change_time(session) or when)
+        valuation = on or (when.date() if as_of is not None else utcnow().date())
+        return self._compute(pair, table, when, hz, valuation, retrospective=on is not None)
+
+    def _compute(
+        self,
+        pair: Pair,
+        table: EventTable,
+        when: datetime,
+        hz: tuple[int, ...],
+        on: date,
+        retrospective: bool = False,
+    ) -> PairForecast:
+        alpha, beta, loaded, pooled = self._draws(pair.id)
+        day = day_number(on)
+        arrays = table.arrays
+        visible = arrays.day <= day
+        now, rate = self._state(arrays, day)
+        step = self.settings.step_days
+        results = fc.forecast_pair(alpha, beta, now, self.half_lives, hz, step, rate)
+        horizon_results = tuple(
+            HorizonResult(
+                horizon_days=r.horizon_days,
+                probability=float(r.mean),
+                lower=float(r.q05),
+                upper=float(r.q95),
+                phrase=r.phrase,
+                phrase_uncertain=bool(r.phrase_uncertain),
+            )
+            for r in results
+        )
+        type_drivers = tuple(
+            TypeDriver(
+                key=key,
+                label=self.taxonomy.types[k].label,
+                evidence=float(now[k]),
+                contribution=float(contribution),
+                share=float(share),
+            )
+            for k, (key, contribution, share) in enumerate(
+                fc.type_contributions(beta, now, self.taxonomy.keys)
+            )
+            if now[k] > 0
+        )
+        event_drivers = self._event_drivers(table, visible, alpha, beta, now, rate, day)
+        notes: list[str] = []
+        if retrospective:
+            notes.append(f"Retrospective: the evidence known now, as it stood on {on}.")
+        if loaded is None:
+            notes.append("No published model run: the priors alone forecast.")
+        elif pooled:
+            notes.append("The pair was not in the run: its baseline is the pooled estimate.")
+        return PairForecast(
+            pair_id=pair.id,
+            faction_a=pair.faction_a,
+            faction_b=pair.faction_b,
+            status=pair.status,
+            as_of=when,
+            on=on,
+            horizons=horizon_results,
+            type_drivers=tuple(sorted(type_drivers, key=lambda d: -abs(d.contribution))),
+            event_drivers=event_drivers,
+            run=info(loaded.row) if loaded else None,
+            prior_only=loaded is None,
+            pooled_alpha=pooled,
+            n_events=int(visible.sum()),
+            taxonomy_version=self.taxonomy.version,
+            notes=tuple(notes),
+        )
+
+    def _event_drivers(
+        self,
+        table: EventTable,
+        visible: np.ndarray,
+        alpha: np.ndarray,
+        beta: np.ndarray,
+        now: np.ndarray,
+        rate: np.ndarray,
+        day: float,
+    ) -> tuple[EventDriver, ...]:
+        """How much each of the heaviest events moves P(rift within 90 days): the forecast
+        without it, for at most MAX_EVENT_DRIVERS events.
+
+        Only the event's own decayed evidence is removed; the pair's expected arrival rate
+        is held fixed, so the figure isolates what the event says by itself.
+        """
+        horizon = EVENT_DRIVER_HORIZON
+        contributions = event_contributions(table.arrays, self.half_lives, day)
+        step = self.settings.step_days
+        (base,) = fc.forecast_pair(alpha, beta, now, self.half_lives, (horizon,), step, rate)
+        # Rank by the posterior-mean log-odds each event adds, then price the heaviest.
+        weight = np.abs(beta.mean(axis=0)[table.arrays.kind] * contributions)
+        weight[~visible | (contributions <= 0)] = -1.0
+        ranked = [int(i) for i in np.argsort(-weight)[:MAX_EVENT_DRIVERS] if weight[i] >= 0]
+        drivers = []
+        for i in ranked:
+            without = now.copy()
+            without[table.arrays.kind[i]] -= contributions[i]
+            without = np.maximum(without, 0.0)
+            (alt,) = fc.forecast_pair(alpha, beta, without, self.half_lives, (horizon,), step, rate)
+            drivers.append(_driver(table.rows[i], horizon, float(base.mean), float(alt.mean)))
+        return tuple(sorted(drivers, key=lambda d: -abs(d.delta)))
+
+    def forecast_all(self, horizons: Sequence[int] | None = None) -> list[PairForecast]:
+        hz = self._horizons(horizons)
+        with self.db.read() as session:
+            pairs = list_pairs(session)
+        return [self.forecast(p.id, None, hz) for p in pairs]
+
+    def history(
+        self,
+        pair_id: str,
+        horizon: int,
+        start: date | None = None,
+        end: date | None = None,
+        step_days: int = 7,
+    ) -> list[HistoryPoint]:
+        """The forecast at each date, from the events as known now that occurred by then.
+
+        A retrospective series for charts (the current evidence replayed over time); a
+        forecast as an analyst could have made it on a past date is `forecast(as_of=…)`.
+        """
+        (hz,) = self._horizons([horizon])
+        if step_days < 1:
+            raise InvalidInput.one("step_days", "must be at least 1")
+        with self.db.read() as session:
+            get_pair(session, pair_id)
+            table = load_pair_events(session, self.taxonomy, pair_id, None)
+        today = utcnow().date()
+        end = min(end or today, today)
+        first = date_of(float(table.arrays.day.min())) if len(table.rows) else end
+        start = start or min(first - timedelta(days=30), end - timedelta(days=365))
+        if start > end:
+            raise InvalidInput.one("start", "must not be after end")
+        n = min(520, (end - start).days // step_days + 1)
+        alpha, beta, _, _ = self._draws(pair_id)
+        points = []
+        for i in range(n):
+            on = end - timedelta(days=step_days * (n - 1 - i))
+            now, rate = self._state(table.arrays, day_number(on))
+            (r,) = fc.forecast_pair(
+                alpha, beta, now, self.half_lives, (hz,), self.settings.step_days, rate
+            )
+            points.append(HistoryPoint(on, hz, float(r.mean), float(r.q05), float(r.q95)))
+        return points
+
+    def what_if(
+        self,
+        pair_id: str,
+        hypothetical: Sequence[EventIn],
+        horizons: Sequence[int] | None = None,
+    ) -> tuple[PairForecast, PairForecast]:
+        """(current forecast, forecast with the hypothetical events added) — nothing stored."""
+        hz = self._horizons(horizons)
+        when = utcnow()
+        problems = []
+        for i, item in enumerate(hypothetical):
+            if pair_id_for(item.faction_a, item.faction_b) != pair_id:
+                message = f"the event is not about pair {pair_id}"
+                problems.append(FieldProblem("faction_b", message, i))
+            if self.taxonomy.get(item.type) is None:
+                problems.append(FieldProblem("type", f"unknown indicator type {item.type!r}", i))
+        if problems:
+            raise InvalidInput("; ".join(str(p) for p in problems), problems)
+        with self.db.read() as session:
+            pair = get_pair(session, pair_id)
+            table = load_pair_events(session, self.taxonomy, pair_id, None)
+            when = to_utc(latest_change_time(session) or when)
+        today = utcnow().date()
+        current = self._compute(pair, table, when, hz, today)
+        extra = [_hypothetical_row(pair_id, item, when) for item in hypothetical]
+        augmented = to_arrays([*table.rows, *extra], [pair_id], self.taxonomy)
+        return current, self._compute(pair, augmented, when, hz, today)
+
+
+def _before_any_data(session: Session, when: datetime) -> bool:
+    first = session.exec(select(func.min(IndicatorEvent.recorded_at))).one()
+    return first is None or to_utc(first) > when
+
+
+def _driver(row: IndicatorEvent, horizon: int, p_with: float, p_without: float) -> EventDriver:
+    return EventDriver(
+        event_id=row.id,
+        type=row.type,
+        occurred_on=row.occurred_on,
+        precision=row.precision,
+        actor=row.actor,
+        summary=row.summary,
+        source=row.source,
+        source_url=row.source_url,
+        reliability=row.reliability,
+        credibility=row.credibility,
+        horizon_days=horizon,
+        p_with=p_with,
+        p_without=p_without,
+        delta=p_with - p_without,
+    )
+
+
+def _hypothetical_row(pair_id: str, item: EventIn, when: datetime) -> IndicatorEvent:
+    occurred, precision = item.occurred
+    return IndicatorEvent(
+        id=f"hypothetical-{new_id()}",
+        pair_id=pair_id,
+        type=item.type,
+        occurred_on=occurred,
+        precision=precision,
+        recorded_at=when.astimezone(UTC),
+        actor=item.actor,
+        summary=item.summary,
+        source=item.source,
+        source_url=item.source_url,
+        reliability=item.reliability.value,
+        credibility=int(item.credibility),
+        intensity=item.intensity,
+        submitted_by="what-if",
+        content_hash="",
+    )
+
+
+__all__ = ["Forecaster", "end_of_day"]

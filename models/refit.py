@@ -1,0 +1,88 @@
+"""A full refit: the event log as known now → PyMC fit → a stored, maybe published, run."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from models import hazard
+from models.data import load_training
+from models.features import evidence
+from models.priors import half_lives, priors_from
+from models.results import RunInfo
+from models.runs import ModelRun, info, save_run
+from signals.changes import note_change
+from signals.clock import new_id, to_utc, utcnow
+from signals.config import Settings
+from signals.db import Database
+from signals.errors import InvalidInput
+from signals.taxonomy import Taxonomy
+
+
+def fit_config(settings: Settings, seed: int = 0) -> hazard.FitConfig:
+    return hazard.FitConfig(
+        draws=settings.fit_draws,
+        tune=settings.fit_tune,
+        chains=settings.fit_chains,
+        sampler=settings.fit_sampler,
+        seed=seed,
+    )
+
+
+def refit(
+    db: Database,
+    settings: Settings,
+    taxonomy: Taxonomy,
+    cutoff: datetime | None = None,
+    config: hazard.FitConfig | None = None,
+) -> RunInfo:
+    """Fit on everything known at `cutoff` (now by default) and store the run.
+
+    The run is published only if its diagnostics pass; otherwise it is kept with the
+    reason and the previous published run keeps serving.
+    """
+    started = time.perf_counter()
+    cutoff = to_utc(cutoff) if cutoff else utcnow()
+    with db.read() as session:
+        training = load_training(session, taxonomy, cutoff, settings.step_days)
+    config = config or fit_config(settings)
+    ev = evidence(training.events, len(training.pair_ids), half_lives(taxonomy), training.grid)
+    data = hazard.build_training_data(ev, training.at_risk_until, training.ruptured_at)
+    if len(data.y) == 0:
+        raise InvalidInput.one(
+            "outcomes", "no outcomes are recorded yet, so there is nothing to fit"
+        )
+    posterior = hazard.fit(data, priors_from(taxonomy), config)
+    ok, reason = posterior.passes()
+    run_id = new_id()
+    settings.runs_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.runs_dir / f"{run_id}.nc"
+    posterior.to_netcdf(path)
+    diag = posterior.diagnostics
+    row = ModelRun(
+        id=run_id,
+        created_at=utcnow(),
+        cutoff=cutoff,
+        published=ok,
+        reason=reason,
+        taxonomy_version=taxonomy.version,
+        config_hash=posterior.config_hash,
+        sampler=diag.sampler,
+        draws_path=str(path.resolve()),
+        grid_start=training.grid_start,
+        step_days=settings.step_days,
+        pair_ids=list(training.pair_ids),
+        type_keys=list(taxonomy.keys),
+        n_pairs=len(training.pair_ids),
+        n_obs=len(data.y),
+        n_events=training.n_events,
+        n_ruptures=training.n_ruptures,
+        max_rhat=diag.max_rhat,
+        min_ess_bulk=diag.min_ess_bulk,
+        divergences=diag.divergences,
+        seconds=time.perf_counter() - started,
+    )
+    with db.write() as session:
+        save_run(session, row)
+        note_change(session, None, "run")
+    return info(row)

@@ -1,0 +1,1 @@
+"""The FastAPI service, its worker, the dashboard and the `riftcast` command line."""

@@ -1,0 +1,151 @@
+"""The FastAPI application factory: `uvicorn service.app:create_app --factory`.
+
+Everything with a lifetime (database, taxonomy, forecaster, cache, SSE broker, change
+poller, refit worker) is made in the lifespan and kept on `app.state`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+
+from models.forecaster import Forecaster
+from service import problems
+from service.auth import KeyCache, RateLimiter
+from service.cache import ForecastCache
+from service.metrics import Metrics, MetricsMiddleware
+from service.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from service.routes import (
+    audit,
+    dashboard,
+    events,
+    factions,
+    forecasts,
+    indicator_types,
+    keys,
+    model_runs,
+    ops,
+    outcomes,
+    report,
+)
+from service.stream import Broker, ChangePoller
+from service.worker import RefitWorker
+from signals.config import Settings
+from signals.db import Database
+from signals.taxonomy import Taxonomy, load_taxonomy
+
+log = logging.getLogger("riftcast.service")
+
+DESCRIPTION = """
+Faction-cohesion forecasts over an append-only log of indicator events.
+
+Authenticate with an API key: `Authorization: Bearer <key>` or `X-API-Key: <key>`.
+Roles: `reader` (reads, forecasts, what-if, stream) < `analyst` (events, outcomes) <
+`admin` (factions, refits, keys, audit). Errors are `application/problem+json`
+(RFC 9457). POSTs honour `Idempotency-Key`. Forecast GETs send `ETag` and answer
+`If-None-Match` with 304. Limits: body size, batch size, page size; a rate limit per key
+(per worker process).
+"""
+
+
+def make_forecaster(db: Database, settings: Settings, taxonomy: Taxonomy) -> Forecaster:
+    """The forecaster with the published run (if any) loaded."""
+    forecaster = Forecaster(db, settings, taxonomy)
+    forecaster.reload_run()
+    return forecaster
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    db = Database(settings)
+    taxonomy = load_taxonomy(settings.taxonomy_file)
+    forecaster = await anyio.to_thread.run_sync(make_forecaster, db, settings, taxonomy)
+    cache = ForecastCache(forecaster, app.state.metrics, settings.forecast_cache_seconds)
+    broker = Broker()
+    poller = ChangePoller(db, cache, broker, settings.cache_check_seconds)
+    app.state.db, app.state.taxonomy, app.state.forecaster = db, taxonomy, forecaster
+    app.state.cache, app.state.broker, app.state.poller = cache, broker, poller
+    await poller.start()
+    worker = RefitWorker(db, settings, taxonomy, app.state.metrics)
+    app.state.worker = worker
+    if settings.run_worker:
+        worker.start()
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(poller.run)
+            yield
+            tg.cancel_scope.cancel()
+    finally:
+        await anyio.to_thread.run_sync(worker.stop)
+        db.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(
+        title="Riftcast",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = Metrics()
+    app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.key_cache = KeyCache()
+    problems.install(app)
+
+    for module in (
+        factions,
+        indicator_types,
+        events,
+        outcomes,
+        forecasts,
+        model_runs,
+        audit,
+        keys,
+        report,
+    ):
+        app.include_router(module.router)
+    app.include_router(ops.router)
+    app.include_router(dashboard.router)  # `/` and `/static/…`
+
+    # Outermost last: metrics see every response, including 413s and security headers.
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=[
+                "Authorization",
+                "X-API-Key",
+                "Content-Type",
+                "Idempotency-Key",
+                "If-None-Match",
+            ],
+            expose_headers=["ETag", "Retry-After"],
+        )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            app.openapi_schema = problems.add_problem_schemas(schema)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,163 @@
+"""API-key authentication, roles, the per-key rate limit, and the audit of refusals.
+
+A key arrives as `Authorization: Bearer …` or `X-API-Key: …`. A verified key is trusted
+for at most `KEY_CACHE_SECONDS` without asking the database again, so a cached forecast GET
+never leaves the event loop; a revocation holds at once in the worker that made it and
+within that half second in every other worker.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import anyio
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from service.problems import ApiError
+from signals import access, audit
+from signals.db import Database
+
+bearer_scheme = HTTPBearer(auto_error=False, description="`Authorization: Bearer <key>`")
+header_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, description="The API key.")
+
+
+@dataclass(frozen=True)
+class Principal:
+    key_id: str
+    name: str
+    role: str
+
+
+KEY_CACHE_SECONDS = 0.5
+
+
+class KeyCache:
+    """Keys verified in the last `ttl` seconds, by hash (the plaintext is never kept)."""
+
+    def __init__(self, ttl: float = KEY_CACHE_SECONDS) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[Principal, float]] = {}
+
+    def get(self, presented: str) -> Principal | None:
+        found = self._entries.get(access.hash_key(presented))
+        if found is None or time.monotonic() - found[1] > self.ttl:
+            return None
+        return found[0]
+
+    def put(self, presented: str, who: Principal) -> None:
+        if len(self._entries) > 10_000:  # garbage keys never enter; bound it all the same
+            self._entries.clear()
+        self._entries[access.hash_key(presented)] = (who, time.monotonic())
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+class RateLimiter:
+    """A token bucket per key: `per_minute` requests a minute, bursts up to that many.
+
+    In-process: with N workers a key may get up to N times the rate (documented).
+    """
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._lock = threading.Lock()
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def take(self, key: str) -> float:
+        """0 when allowed; otherwise the seconds to wait."""
+        if self.per_minute <= 0:
+            return 0.0
+        rate = self.per_minute / 60.0
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (float(self.per_minute), now))
+            tokens = min(float(self.per_minute), tokens + (now - last) * rate)
+            if tokens >= 1.0:
+                self._buckets[key] = (tokens - 1.0, now)
+                return 0.0
+            self._buckets[key] = (tokens, now)
+            return (1.0 - tokens) / rate
+
+
+def _audit_refusal(
+    db: Database, request: Request, status: int, result: str, who: Principal | None
+) -> None:
+    with db.write() as session:
+        audit.record(
+            session,
+            key_id=who.key_id if who else None,
+            key_name=who.name if who else None,
+            method=request.method,
+            route=request.url.path,
+            status_code=status,
+            result=result,
+        )
+
+
+def _verify(db: Database, presented: str) -> Principal | None:
+    with db.read() as session:
+        row = access.verify_key(session, presented)
+    return Principal(key_id=row.id, name=row.name, role=row.role) if row else None
+
+
+async def authenticate(
+    request: Request,
+    bearer: HTTPAuthorizationCredentials | None = Depends(bearer_scheme),
+    header_key: str | None = Depends(header_scheme),
+) -> Principal:
+    """The caller's key, or 401 (audited)."""
+    db: Database = request.app.state.db
+    presented = header_key or (bearer.credentials if bearer else None)
+    challenge = {"WWW-Authenticate": 'Bearer realm="riftcast"'}
+    if not presented:
+        await anyio.to_thread.run_sync(_audit_refusal, db, request, 401, "no API key", None)
+        raise ApiError(
+            401, "an API key is required (Authorization: Bearer … or X-API-Key)", headers=challenge
+        )
+    cache: KeyCache = request.app.state.key_cache
+    who = cache.get(presented)
+    if who is not None:
+        return who
+    who = await anyio.to_thread.run_sync(_verify, db, presented)
+    if who is None:
+        await anyio.to_thread.run_sync(
+            _audit_refusal, db, request, 401, "unknown or revoked API key", None
+        )
+        raise ApiError(401, "the API key is unknown or revoked", headers=challenge)
+    cache.put(presented, who)
+    return who
+
+
+def require(role: str) -> Callable[..., Awaitable[Principal]]:
+    """A dependency admitting keys of `role` or stronger; 403 (audited) otherwise, 429 when
+    the key is over its rate."""
+
+    async def dependency(request: Request, who: Principal = Depends(authenticate)) -> Principal:
+        if not access.allows(who.role, role):
+            await anyio.to_thread.run_sync(
+                _audit_refusal, request.app.state.db, request, 403, f"needs role {role}", who
+            )
+            raise ApiError(403, f"this needs the {role} role; the key is {who.role}")
+        limiter: RateLimiter = request.app.state.limiter
+        wait = limiter.take(who.key_id)
+        if wait > 0:
+            raise ApiError(
+                429,
+                f"more than {limiter.per_minute} requests a minute for this key",
+                headers={"Retry-After": str(max(1, math.ceil(wait)))},
+            )
+        return who
+
+    dependency.__name__ = f"require_{role}"
+    return dependency
+
+
+reader = require("reader")
+analyst = require("analyst")
+admin = require("admin")

@@ -1,0 +1,112 @@
+"""The forecast cache: serialised bodies and ETags, keyed by pair, horizons and UTC day.
+
+Entries are dropped per pair when a write touches the pair (in this process at once, in
+the others by the change-log poller) and all together when a new run is published. The
+UTC day in the key, and a maximum age, keep decayed evidence from being served stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from service.metrics import Metrics
+from service.schemas import ForecastPublic
+from signals.clock import utcnow
+
+if TYPE_CHECKING:
+    from models.forecaster import Forecaster
+    from models.results import PairForecast
+
+
+@dataclass(frozen=True)
+class Entry:
+    body: bytes
+    etag: str
+    forecast: PairForecast
+    stored_at: float
+
+
+def serialise(forecast: PairForecast) -> bytes:
+    return ForecastPublic.model_validate(forecast, from_attributes=True).model_dump_json().encode()
+
+
+def etag_of(body: bytes, *extra: str) -> str:
+    digest = hashlib.sha256(body)
+    for part in extra:
+        digest.update(part.encode())
+    return f'"{digest.hexdigest()[:32]}"'
+
+
+class ForecastCache:
+    def __init__(self, forecaster: Forecaster, metrics: Metrics, max_age: float) -> None:
+        self.forecaster = forecaster
+        self.metrics = metrics
+        self.max_age = max_age
+        self._lock = threading.Lock()
+        self._entries: dict[tuple[str, tuple[int, ...], str], Entry] = {}
+        self._versions: dict[str, int] = {}
+        self._generation = 0
+
+    def require(self) -> Forecaster:
+        return self.forecaster
+
+    def peek(self, pair_id: str, horizons: Sequence[int] | None = None) -> Entry | None:
+        """A fresh cached entry, or None — without computing (safe on the event loop)."""
+        hz = tuple(sorted(set(horizons))) if horizons else ()
+        with self._lock:
+            entry = self._entries.get((pair_id, hz, utcnow().date().isoformat()))
+        if entry is not None and time.monotonic() - entry.stored_at < self.max_age:
+            self.metrics.cache.labels("hit").inc()
+            return entry
+        return None
+
+    def get(self, pair_id: str, horizons: Sequence[int] | None = None) -> Entry:
+        forecaster = self.require()
+        hz = tuple(sorted(set(horizons))) if horizons else ()
+        key = (pair_id, hz, utcnow().date().isoformat())
+        with self._lock:
+            entry = self._entries.get(key)
+            version = (self._generation, self._versions.get(pair_id, 0))
+        if entry is not None and time.monotonic() - entry.stored_at < self.max_age:
+            self.metrics.cache.labels("hit").inc()
+            return entry
+        self.metrics.cache.labels("miss").inc()
+        forecast = forecaster.forecast(pair_id, None, hz or None)
+        body = serialise(forecast)
+        entry = Entry(body, etag_of(body), forecast, time.monotonic())
+        with self._lock:
+            if version == (self._generation, self._versions.get(pair_id, 0)):
+                self._entries[key] = entry
+        return entry
+
+    def compute(
+        self, pair_id: str, as_of: datetime | None, horizons: Sequence[int] | None
+    ) -> Entry:
+        """An uncached forecast (as of a past time): deterministic, so its ETag is stable."""
+        forecast = self.require().forecast(pair_id, as_of, list(horizons) if horizons else None)
+        body = serialise(forecast)
+        return Entry(body, etag_of(body), forecast, time.monotonic())
+
+    def invalidate(self, pair_ids: Iterable[str]) -> None:
+        pids = set(pair_ids)
+        with self._lock:
+            for pid in pids:
+                self._versions[pid] = self._versions.get(pid, 0) + 1
+            drop = [k for k in self._entries if k[0] in pids]
+            for k in drop:
+                del self._entries[k]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self._entries.clear()
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return {"entries": len(self._entries)}

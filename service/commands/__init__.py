@@ -1,0 +1,1 @@
+"""Sub-commands of `riftcast`; each module exposes `register(subparsers)`."""

@@ -1,0 +1,49 @@
+"""`riftcast serve`: uvicorn with N workers over one database."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+from typing import Any
+
+import uvicorn
+
+from signals.config import Settings
+from signals.migrate import upgrade
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("serve", help="serve the HTTP API and the dashboard")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--migrate", action="store_true", help="apply migrations before serving")
+    p.set_defaults(func=cmd_serve)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = Settings()
+    if args.migrate:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        upgrade(settings.resolved_database_url)
+    host = args.host or settings.host
+    port = args.port or settings.port
+    workers = args.workers or settings.workers
+    if workers > 1:
+        # Prometheus multiprocess mode: each worker writes its samples here; /metrics sums.
+        metrics_dir = settings.data_dir / "prometheus"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True, exist_ok=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir.resolve())
+    print(f"Riftcast serving on http://{host}:{port}/ ({workers} worker(s))", flush=True)
+    uvicorn.run(
+        "service.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+    )
+    return 0

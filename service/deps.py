@@ -1,0 +1,188 @@
+"""Request-scoped dependencies: the read session, and the write context of a POST.
+
+A write request runs in one transaction owned by `Writer`: the domain write, its audit row
+and its Idempotency-Key record commit together. `scope="function"` makes the commit
+happen before the response is sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from service.auth import Principal, admin, analyst, reader
+from service.cache import ForecastCache
+from service.problems import ApiError
+from signals import audit, idempotency
+from signals.clock import to_utc, utcnow
+from signals.config import Settings
+from signals.db import Database
+from signals.tables import IdempotencyRecord
+from signals.taxonomy import Taxonomy
+
+IDEMPOTENCY_HEADER_MAX = 200
+
+
+def get_db(request: Request) -> Database:
+    return request.app.state.db  # type: ignore[no-any-return]
+
+
+async def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_taxonomy(request: Request) -> Taxonomy:
+    return request.app.state.taxonomy  # type: ignore[no-any-return]
+
+
+async def get_cache(request: Request) -> ForecastCache:
+    return request.app.state.cache  # type: ignore[no-any-return]
+
+
+def read_session(request: Request) -> Iterator[Session]:
+    with get_db(request).read() as session:
+        yield session
+
+
+ReadSession = Depends(read_session, scope="function")
+
+
+@dataclass
+class Writer:
+    """What a write route needs: the session, the caller, and the means to answer."""
+
+    request: Request
+    session: Session
+    who: Principal
+    db: Database
+    settings: Settings
+    taxonomy: Taxonomy
+    idempotency_key: str | None
+    touched_pairs: set[str] = field(default_factory=set)
+    _claimed: bool = False
+
+    def replay(self, payload: Any) -> Response | None:
+        """With an Idempotency-Key: the stored response of the same request, 422 for a
+        different body under the same key, 409 while the first is in flight. Call before
+        touching the session."""
+        if not self.idempotency_key:
+            return None
+        body = payload.model_dump(mode="json") if isinstance(payload, BaseModel) else payload
+        if isinstance(body, list):
+            body = [b.model_dump(mode="json") if isinstance(b, BaseModel) else b for b in body]
+        digest = hashlib.sha256(
+            json.dumps([self.request.url.path, body], sort_keys=True, default=str).encode()
+        ).hexdigest()
+        found = idempotency.claim(
+            self.db,
+            self.who.key_id,
+            self.idempotency_key,
+            self.request.url.path,
+            digest,
+            self.settings.idempotency_inflight_seconds,
+        )
+        if found.outcome == "new":
+            self._claimed = True
+            return None
+        if found.outcome == "in_flight":
+            raise ApiError(
+                409,
+                "a request with this Idempotency-Key is still in progress",
+                headers={"Retry-After": str(self._retry_after(found.record))},
+            )
+        if found.outcome == "mismatch":
+            raise ApiError(
+                422, "this Idempotency-Key was used with a different request body or route"
+            )
+        assert found.record is not None
+        return Response(
+            found.record.response_body,
+            status_code=found.record.status_code,
+            media_type="application/json",
+            headers={"Idempotent-Replayed": "true"},
+        )
+
+    def _retry_after(self, record: IdempotencyRecord | None) -> int:
+        """Seconds until the first request must have finished or its claim lapses."""
+        if record is None:
+            return 1
+        age = (utcnow() - to_utc(record.created_at)).total_seconds()
+        return max(1, math.ceil(self.settings.idempotency_inflight_seconds - age))
+
+    def done(
+        self,
+        body: BaseModel,
+        *,
+        status: int,
+        result: str,
+        object_id: str | None = None,
+        pairs: set[str] | None = None,
+    ) -> JSONResponse:
+        """Record the audit row and the idempotency record in this transaction; answer."""
+        text = body.model_dump_json()
+        audit.record(
+            self.session,
+            key_id=self.who.key_id,
+            key_name=self.who.name,
+            method=self.request.method,
+            route=self.request.url.path,
+            object_id=object_id,
+            status_code=status,
+            result=result,
+        )
+        if self._claimed and self.idempotency_key:
+            idempotency.complete(self.session, self.who.key_id, self.idempotency_key, status, text)
+        self.touched_pairs |= pairs or set()
+        return JSONResponse(json.loads(text), status_code=status)
+
+
+def _writer(role_dep: Callable[..., Awaitable[Principal]]) -> Callable[..., Iterator[Writer]]:
+    def dependency(
+        request: Request,
+        who: Principal = Depends(role_dep),
+        idempotency_key: str | None = Header(
+            None,
+            alias="Idempotency-Key",
+            max_length=IDEMPOTENCY_HEADER_MAX,
+            description="Replays the first response for retries of the same request.",
+        ),
+    ) -> Iterator[Writer]:
+        db = get_db(request)
+        writer: Writer | None = None
+        committed = False
+        try:
+            with db.write() as session:
+                writer = Writer(
+                    request=request,
+                    session=session,
+                    who=who,
+                    db=db,
+                    settings=request.app.state.settings,
+                    taxonomy=get_taxonomy(request),
+                    idempotency_key=idempotency_key or None,
+                )
+                yield writer
+            committed = True
+        finally:
+            if writer is not None and writer._claimed and not committed:
+                idempotency.release(db, who.key_id, writer.idempotency_key or "")
+        # Committed: the forecasts of the pairs written are stale in this process now.
+        if writer is not None and writer.touched_pairs:
+            request.app.state.cache.invalidate(writer.touched_pairs)
+
+    return dependency
+
+
+AnalystWriter = Depends(_writer(analyst), scope="function")
+AdminWriter = Depends(_writer(admin), scope="function")
+Reader = Depends(reader)
+Admin = Depends(admin)

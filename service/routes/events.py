@@ -1,0 +1,158 @@
+"""The indicator event log: list, read, append (one or a batch), retract."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import Response
+from sqlmodel import Session
+
+from service.deps import AnalystWriter, Reader, ReadSession, Writer, get_settings
+from service.problems import STD_ERRORS, ApiError, FieldError, responses
+from service.schemas import (
+    EventIn,
+    EventPage,
+    EventPublic,
+    EventsCreate,
+    EventsCreated,
+    RetractionIn,
+    UtcDatetime,
+)
+from signals.config import Settings
+from signals.errors import FieldProblem, InvalidInput
+from signals.events import EventFilter, get_event, list_events, record_events, retract_event
+
+router = APIRouter(prefix="/v1", tags=["events"])
+
+EventId = Path(max_length=26, description="The event's ULID.")
+
+
+def page_size(limit: int | None, settings: Settings) -> int:
+    if limit is None:
+        return settings.default_page_size
+    if limit > settings.max_page_size:
+        raise ApiError(
+            422,
+            f"limit: at most {settings.max_page_size}",
+            [FieldError(field="limit", message=f"must be at most {settings.max_page_size}")],
+        )
+    return limit
+
+
+@router.get(
+    "/events", dependencies=[Reader], response_model=EventPage, responses=responses(*STD_ERRORS)
+)
+def events_list(
+    pair: str | None = Query(None, max_length=140, description="Pair id."),
+    type: str | None = Query(None, max_length=64, description="Indicator type key."),
+    actor: str | None = Query(None, max_length=200, description="Exact actor name."),
+    occurred_from: date | None = Query(None, description="Occurred on or after this day."),
+    occurred_to: date | None = Query(None, description="Occurred on or before this day."),
+    recorded_from: UtcDatetime | None = Query(None, description="Recorded at or after."),
+    recorded_to: UtcDatetime | None = Query(None, description="Recorded at or before."),
+    as_of: UtcDatetime | None = Query(
+        None, description="Only the events in force as known at this time."
+    ),
+    include_history: bool = Query(
+        False, description="Also list superseded events, corrections' targets and retractions."
+    ),
+    cursor: str | None = Query(None, max_length=26, description="`next_cursor` of a page."),
+    limit: int | None = Query(
+        None, ge=1, description="Page size; the default is 100 and the maximum 500 (settings)."
+    ),
+    session: Session = ReadSession,
+    settings: Settings = Depends(get_settings),
+) -> EventPage:
+    """Events in recording order, filtered, one page at a time."""
+    flt = EventFilter(
+        pair_id=pair,
+        type=type,
+        actor=actor,
+        occurred_from=occurred_from,
+        occurred_to=occurred_to,
+        recorded_from=recorded_from,
+        recorded_to=recorded_to,
+        as_of=as_of,
+        include_history=include_history,
+    )
+    rows, next_cursor = list_events(session, flt, cursor, page_size(limit, settings))
+    return EventPage(items=[EventPublic.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/events/{event_id}",
+    dependencies=[Reader],
+    response_model=EventPublic,
+    responses=responses(*STD_ERRORS, 404),
+)
+def events_get(event_id: str = EventId, session: Session = ReadSession) -> EventPublic:
+    """One event of the log (reports, corrections and retractions alike)."""
+    return EventPublic.model_validate(get_event(session, event_id))
+
+
+@router.post(
+    "/events",
+    status_code=201,
+    response_model=EventsCreated,
+    responses=responses(*STD_ERRORS, 409),
+)
+def events_create(payload: EventsCreate, w: Writer = AnalystWriter) -> Response:
+    """Record one event (an object) or a batch (an array of up to 500 — Settings.max_batch),
+    all or nothing. A problem in a batch names the item as `[i].field`."""
+    items: list[EventIn] = payload if isinstance(payload, list) else [payload]
+    check_batch(len(items), w.settings.max_batch)
+    if (replay := w.replay(payload)) is not None:
+        return replay
+    try:
+        rows = record_events(w.session, w.taxonomy, items, by=w.who.name)
+    except InvalidInput as exc:
+        raise single(exc) if not isinstance(payload, list) else exc from None
+    w.request.app.state.metrics.events_accepted.inc(len(rows))
+    body = EventsCreated(items=[EventPublic.model_validate(r) for r in rows])
+    return w.done(
+        body,
+        status=201,
+        result=f"recorded {len(rows)} event(s)",
+        object_id=rows[0].id if len(rows) == 1 else f"{len(rows)} events",
+        pairs={r.pair_id for r in rows},
+    )
+
+
+def check_batch(n: int, limit: int) -> None:
+    if n == 0:
+        raise ApiError(422, "the batch is empty", [FieldError(field="body", message="is empty")])
+    if n > limit:
+        raise ApiError(
+            422,
+            f"a batch holds at most {limit} items; got {n}",
+            [FieldError(field="body", message=f"at most {limit} items")],
+        )
+
+
+def single(exc: InvalidInput) -> InvalidInput:
+    """The problems of a one-item request, without the item index."""
+    problems = [FieldProblem(p.field, p.message) for p in exc.problems]
+    return InvalidInput(exc.message, problems)
+
+
+@router.post(
+    "/events/{event_id}/retract",
+    status_code=201,
+    response_model=EventPublic,
+    responses=responses(*STD_ERRORS, 404, 409),
+)
+def events_retract(
+    payload: RetractionIn, event_id: str = EventId, w: Writer = AnalystWriter
+) -> Response:
+    """Retract an event: a new row of kind `retraction`; nothing is deleted."""
+    if (replay := w.replay(payload)) is not None:
+        return replay
+    row = retract_event(w.session, event_id, payload.reason, by=w.who.name)
+    return w.done(
+        EventPublic.model_validate(row),
+        status=201,
+        result=f"retracted {event_id}",
+        object_id=row.id,
+        pairs={row.pair_id},
+    )

@@ -1,0 +1,70 @@
+"""Factions and pairs."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Path
+from fastapi.responses import Response
+from sqlmodel import Session
+
+from service.deps import AdminWriter, Reader, ReadSession, Writer
+from service.problems import STD_ERRORS, responses
+from service.schemas import FactionIn, FactionList, FactionPublic, PairList, PairPublic
+from signals.factions import create_faction, get_faction, get_pair, list_factions, list_pairs
+
+router = APIRouter(prefix="/v1", tags=["factions"])
+
+FactionId = Path(max_length=64, description="The faction's slug id.")
+PairId = Path(max_length=140, description="The pair's id: `faction-a--faction-b`.")
+
+
+@router.get(
+    "/factions", dependencies=[Reader], response_model=FactionList, responses=responses(*STD_ERRORS)
+)
+def factions_list(session: Session = ReadSession) -> FactionList:
+    """Every faction."""
+    return FactionList(items=[FactionPublic.model_validate(f) for f in list_factions(session)])
+
+
+@router.get(
+    "/factions/{faction_id}",
+    dependencies=[Reader],
+    response_model=FactionPublic,
+    responses=responses(*STD_ERRORS, 404),
+)
+def factions_get(faction_id: str = FactionId, session: Session = ReadSession) -> FactionPublic:
+    """One faction."""
+    return FactionPublic.model_validate(get_faction(session, faction_id))
+
+
+@router.post(
+    "/factions",
+    status_code=201,
+    response_model=FactionPublic,
+    responses=responses(*STD_ERRORS, 409),
+)
+def factions_create(payload: FactionIn, w: Writer = AdminWriter) -> Response:
+    """Create a faction (admin). Pairs are created when an event first names them."""
+    if (replay := w.replay(payload)) is not None:
+        return replay
+    faction = create_faction(w.session, payload, by=w.who.name)
+    body = FactionPublic.model_validate(faction)
+    return w.done(body, status=201, result="created faction", object_id=faction.id)
+
+
+@router.get(
+    "/pairs", dependencies=[Reader], response_model=PairList, responses=responses(*STD_ERRORS)
+)
+def pairs_list(session: Session = ReadSession) -> PairList:
+    """Every pair of factions known to the log."""
+    return PairList(items=[PairPublic.model_validate(p) for p in list_pairs(session)])
+
+
+@router.get(
+    "/pairs/{pair_id}",
+    dependencies=[Reader],
+    response_model=PairPublic,
+    responses=responses(*STD_ERRORS, 404),
+)
+def pairs_get(pair_id: str = PairId, session: Session = ReadSession) -> PairPublic:
+    """One pair and its status."""
+    return PairPublic.model_validate(get_pair(session, pair_id))

@@ -1,0 +1,261 @@
+"""Forecasts: every pair's latest, one pair's (cached, with ETag), history, what-if, SSE.
+
+Forecasts are recomputed from the published run's draws (NumPy, no MCMC) and cached per
+pair; `If-None-Match` with the current ETag gets 304 and no body.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+import anyio
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.responses import Response
+from sse_starlette import EventSourceResponse
+
+from service.cache import ForecastCache, etag_of
+from service.deps import Reader, get_cache, get_settings
+from service.problems import STD_ERRORS, ApiError, FieldError, responses
+from service.schemas import (
+    ForecastHistory,
+    ForecastList,
+    ForecastPublic,
+    HistoryPointPublic,
+    HorizonChange,
+    UtcDatetime,
+    WhatIfIn,
+    WhatIfPublic,
+)
+from service.stream import Subscriber, Threshold, event_stream, summary
+from signals.config import Settings
+from signals.db import Database
+
+router = APIRouter(prefix="/v1", tags=["forecasts"])
+
+CACHE_CONTROL = "private, no-cache"
+PairId = Path(max_length=140, description="The pair's id: `faction-a--faction-b`.")
+IfNoneMatch = Header(None, alias="If-None-Match", max_length=2000)
+HORIZON_DOC = "Horizon in days (1–1825); repeat for several. The configured ones by default."
+
+
+def etag_matches(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
+    return etag in tags
+
+
+def conditional(body: bytes, etag: str, if_none_match: str | None) -> Response:
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
+    if etag_matches(if_none_match, etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def _horizons(horizon: list[int] | None) -> list[int] | None:
+    if horizon and len(horizon) > 20:
+        raise ApiError(
+            422, "at most 20 horizons", [FieldError(field="horizon", message="at most 20")]
+        )
+    return horizon or None
+
+
+@router.get(
+    "/forecasts",
+    dependencies=[Reader],
+    response_model=ForecastList,
+    responses=responses(*STD_ERRORS, 304),
+)
+def forecasts_list(
+    horizon: int | None = Query(
+        None, ge=1, le=1825, description="The horizon to sort by (one of the configured)."
+    ),
+    sort: Literal["-probability", "probability", "pair"] = Query(
+        "-probability", description="Order: by probability at `horizon`, or by pair id."
+    ),
+    if_none_match: str | None = IfNoneMatch,
+    cache: ForecastCache = Depends(get_cache),
+    settings: Settings = Depends(get_settings),
+) -> Response:
+    """Every pair's latest forecast at the configured horizons, sorted."""
+    h = horizon or settings.horizons[0]
+    if h not in settings.horizons:
+        raise ApiError(
+            422,
+            f"horizon must be one of {settings.horizons}",
+            [FieldError(field="horizon", message=f"must be one of {settings.horizons}")],
+        )
+    db: Database = cache.require().db
+    with db.read() as session:
+        from signals.factions import list_pairs
+
+        pair_ids = [p.id for p in list_pairs(session)]
+    entries = [cache.get(pid) for pid in pair_ids]
+    if sort == "pair":
+        entries.sort(key=lambda e: e.forecast.pair_id)
+    else:
+        sign = -1 if sort == "-probability" else 1
+        entries.sort(key=lambda e: (sign * e.forecast.horizon(h).probability, e.forecast.pair_id))
+    body = b'{"items":[' + b",".join(e.body for e in entries) + b"]}"
+    return conditional(body, etag_of(body), if_none_match)
+
+
+@router.get(
+    "/forecasts/stream",
+    dependencies=[Reader],
+    response_class=EventSourceResponse,
+    responses={
+        200: {
+            "description": "Server-Sent Events: `ready` once, then `forecast` whenever a "
+            "pair's forecast changes and `alert` when a threshold is crossed.",
+            "content": {
+                "text/event-stream": {
+                    "schema": {"type": "string"},
+                    "example": 'event: forecast\ndata: {"pair_id": "a--b", "horizons": []}\n\n',
+                }
+            },
+        },
+        **responses(*STD_ERRORS),
+    },
+)
+async def forecasts_stream(
+    request: Request,
+    pair: list[str] | None = Query(
+        None, max_length=50, description="Only these pairs (repeat); all pairs by default."
+    ),
+    threshold: list[str] | None = Query(
+        None,
+        max_length=50,
+        description="`pair:horizon:probability`, e.g. `a--b:90:0.3` (repeat): also send an "
+        "`alert` when the probability at that horizon crosses the value.",
+    ),
+    settings: Settings = Depends(get_settings),
+) -> EventSourceResponse:
+    """Server-Sent Events of forecast changes (and threshold alerts)."""
+    thresholds = tuple(_threshold(t, settings) for t in threshold or [])
+    pairs = frozenset(p[:140] for p in pair) if pair else None
+    cache: ForecastCache = request.app.state.cache
+    initial: list[dict[str, Any]] = []
+    for pid in sorted({t.pair_id for t in thresholds}):
+        entry = await anyio.to_thread.run_sync(cache.get, pid)
+        initial.append(summary(entry))
+    sub = Subscriber(pairs=pairs, thresholds=thresholds)
+    return EventSourceResponse(
+        event_stream(request.app.state.broker, sub, initial),
+        ping=int(settings.sse_ping_seconds),
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+def _threshold(text: str, settings: Settings) -> Threshold:
+    parts = text.rsplit(":", 2)
+    problem = FieldError(field="threshold", message="must be pair:horizon:probability")
+    if len(parts) != 3:
+        raise ApiError(422, f"bad threshold {text[:60]!r}", [problem])
+    pair_id, horizon_text, value_text = parts
+    try:
+        horizon, value = int(horizon_text), float(value_text)
+    except ValueError:
+        raise ApiError(422, f"bad threshold {text[:60]!r}", [problem]) from None
+    if horizon not in settings.horizons or not 0.0 <= value <= 1.0 or not pair_id:
+        raise ApiError(
+            422,
+            f"a threshold's horizon is one of {settings.horizons} and its value in [0, 1]",
+            [problem],
+        )
+    return Threshold(pair_id[:140], horizon, value)
+
+
+@router.get(
+    "/forecasts/{pair_id}",
+    dependencies=[Reader],
+    response_model=ForecastPublic,
+    responses=responses(*STD_ERRORS, 304, 404),
+)
+async def forecasts_get(
+    pair_id: str = PairId,
+    as_of: UtcDatetime | None = Query(
+        None, description="The forecast as it could have been made then (events known then)."
+    ),
+    horizon: list[int] | None = Query(None, description=HORIZON_DOC),
+    if_none_match: str | None = IfNoneMatch,
+    cache: ForecastCache = Depends(get_cache),
+) -> Response:
+    """A pair's rupture forecast: probability, 90% interval and phrase per horizon; drivers;
+    the model run it came from, or that the priors alone forecast."""
+    hz = _horizons(horizon)
+    # The polling path: a cache hit is answered on the event loop; anything that touches
+    # the database or NumPy runs in the threadpool.
+    entry = cache.peek(pair_id, hz) if as_of is None else None
+    if entry is None and as_of is None:
+        entry = await anyio.to_thread.run_sync(cache.get, pair_id, hz)
+    elif entry is None:
+        entry = await anyio.to_thread.run_sync(cache.compute, pair_id, as_of, hz)
+    return conditional(entry.body, entry.etag, if_none_match)
+
+
+@router.get(
+    "/forecasts/{pair_id}/history",
+    dependencies=[Reader],
+    response_model=ForecastHistory,
+    responses=responses(*STD_ERRORS, 304, 404),
+)
+def forecasts_history(
+    pair_id: str = PairId,
+    horizon: int = Query(90, ge=1, le=1825, description="Horizon in days."),
+    start: date | None = Query(None, description="First date (a year back by default)."),
+    end: date | None = Query(None, description="Last date (today by default)."),
+    step_days: int = Query(7, ge=1, le=365, description="Days between points."),
+    if_none_match: str | None = IfNoneMatch,
+    cache: ForecastCache = Depends(get_cache),
+) -> Response:
+    """The pair's forecast over time at one horizon, for charts."""
+    points = cache.require().history(pair_id, horizon, start, end, step_days)
+    body = (
+        ForecastHistory(
+            pair_id=pair_id,
+            horizon_days=horizon,
+            points=[HistoryPointPublic.model_validate(p, from_attributes=True) for p in points],
+        )
+        .model_dump_json()
+        .encode()
+    )
+    return conditional(body, etag_of(body), if_none_match)
+
+
+@router.post(
+    "/forecasts/{pair_id}/what-if",
+    dependencies=[Reader],
+    response_model=WhatIfPublic,
+    responses=responses(*STD_ERRORS, 404),
+)
+def forecasts_what_if(
+    payload: WhatIfIn,
+    pair_id: str = PairId,
+    cache: ForecastCache = Depends(get_cache),
+    settings: Settings = Depends(get_settings),
+) -> WhatIfPublic:
+    """The forecast with hypothetical events added, beside the current one. Nothing is
+    stored."""
+    if len(payload.events) > settings.max_batch:
+        raise ApiError(
+            422,
+            f"at most {settings.max_batch} hypothetical events",
+            [FieldError(field="events", message=f"at most {settings.max_batch} items")],
+        )
+    current, what_if = cache.require().what_if(pair_id, payload.events, payload.horizons)
+    cur = ForecastPublic.model_validate(current, from_attributes=True)
+    alt = ForecastPublic.model_validate(what_if, from_attributes=True)
+    changes = [
+        HorizonChange(
+            horizon_days=a.horizon_days,
+            current=a.probability,
+            what_if=b.probability,
+            delta=b.probability - a.probability,
+        )
+        for a, b in zip(cur.horizons, alt.horizons, strict=True)
+    ]
+    return WhatIfPublic(current=cur, what_if=alt, changes=changes)

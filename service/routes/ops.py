@@ -1,0 +1,53 @@
+"""Operations: liveness, readiness, Prometheus metrics (no prefix, no key)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import text
+
+from service.problems import responses
+from service.schemas import Health, Readiness
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", response_model=Health)
+async def healthz() -> Health:
+    """The process is up (a constant body on the event loop: the benchmarks' bare endpoint)."""
+    return Health(status="ok")
+
+
+@router.get("/readyz", response_model=Readiness, responses=responses(503))
+def readyz(request: Request) -> Response:
+    """Ready when the database answers; says which run forecasts, or that priors do."""
+    from service.problems import problem_response
+
+    try:
+        with request.app.state.db.read() as session:
+            session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    except Exception as exc:
+        return problem_response(503, f"database unreachable: {type(exc).__name__}", "/readyz")
+    forecaster = request.app.state.cache.forecaster
+    if forecaster is None:
+        return problem_response(503, "the forecasting model could not be loaded", "/readyz")
+    run = forecaster.published_run()
+    model = f"run {run.id}" if run else "prior-only: no published run, the priors forecast"
+    body = Readiness(status="ready", database="ok", model=model)
+    return JSONResponse(body.model_dump())
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Prometheus text format.",
+            "content": {"text/plain": {"example": "riftcast_http_requests_total{...} 1.0"}},
+        }
+    },
+)
+def metrics(request: Request) -> Response:
+    """Request counts and latencies by route, events accepted, refit durations, cache hits."""
+    body, content_type = request.app.state.metrics.render()
+    return Response(body, media_type=content_type)

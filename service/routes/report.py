@@ -1,0 +1,78 @@
+"""`GET /v1/forecasts/{pair}/report.pdf`: the pair's one-page brief, for readers who would
+rather print than call the API.
+
+The PDF is drawn from the same forecast and history the JSON routes serve (the cached
+forecast when no `as_of` is given), so the brief and the dashboard never disagree.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
+
+from service.cache import ForecastCache
+from service.deps import Reader, get_cache
+from service.problems import STD_ERRORS, responses
+from service.report import render_brief
+from service.schemas import UtcDatetime
+from signals.db import Database
+from signals.errors import NotFound
+from signals.factions import get_faction
+
+router = APIRouter(prefix="/v1", tags=["forecasts"])
+
+PairId = Path(max_length=140, description="The pair's id: `faction-a--faction-b`.")
+
+
+@router.get(
+    "/forecasts/{pair_id}/report.pdf",
+    dependencies=[Reader],
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The one-page brief (PDF).",
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        **responses(*STD_ERRORS, 404),
+    },
+)
+def forecasts_report(
+    request: Request,
+    pair_id: str = PairId,
+    as_of: UtcDatetime | None = Query(
+        None, description="The forecast as it could have been made then (events known then)."
+    ),
+    horizon: int = Query(
+        90, ge=1, le=1825, description="Horizon of the probability-over-time chart, in days."
+    ),
+    cache: ForecastCache = Depends(get_cache),
+) -> Response:
+    """The pair's brief: the forecast per horizon in words, its history with the events,
+    the top drivers with their sources and the model run's diagnostics."""
+    forecaster = cache.require()
+    entry = cache.get(pair_id) if as_of is None else cache.compute(pair_id, as_of, None)
+    forecast = entry.forecast
+    end: date = forecast.as_of.date()
+    history = forecaster.history(pair_id, horizon, None, end)
+    db: Database = request.app.state.db
+    names: dict[str, str] = {}
+    with db.read() as session:
+        for fid in (forecast.faction_a, forecast.faction_b):
+            try:
+                names[fid] = get_faction(session, fid).name
+            except NotFound:
+                names[fid] = fid
+    buffer = io.BytesIO()
+    render_brief(forecast, history, buffer, "pdf", names)
+    filename = f"riftcast-{pair_id}-{end.isoformat()}.pdf"
+    return Response(
+        buffer.getvalue(),
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{filename}"',
+            "Cache-Control": "private, no-cache",
+        },
+    )

@@ -1,0 +1,201 @@
+"""Server-Sent Events of forecast changes, fed by the change-log poller.
+
+Every process polls `change_log` every `cache_check_seconds`: the pairs written since the
+last poll (by any process) have their cached forecasts dropped, are recomputed from the
+published run, and — when the forecast changed — are pushed to this process's SSE
+subscribers. A `run` change reloads the published run and refreshes every pair.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+from sqlmodel import select
+
+from service.cache import Entry, ForecastCache
+from signals.changes import changes_since, latest_change
+from signals.db import Database
+from signals.tables import Pair
+
+log = logging.getLogger("riftcast.stream")
+QUEUE_SIZE = 256
+
+
+@dataclass(frozen=True)
+class Threshold:
+    pair_id: str
+    horizon_days: int
+    value: float
+
+
+@dataclass(eq=False)
+class Subscriber:
+    pairs: frozenset[str] | None
+    thresholds: tuple[Threshold, ...]
+    queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+    last: dict[tuple[str, int], float] = field(default_factory=dict)
+
+    def wants(self, pair_id: str) -> bool:
+        return (
+            self.pairs is None
+            or pair_id in self.pairs
+            or any(t.pair_id == pair_id for t in self.thresholds)
+        )
+
+
+def summary(entry: Entry) -> dict[str, Any]:
+    f = entry.forecast
+    return {
+        "pair_id": f.pair_id,
+        "etag": entry.etag,
+        "as_of": f.as_of.isoformat(),
+        "run_id": f.run.id if f.run else None,
+        "prior_only": f.prior_only,
+        "horizons": [
+            {
+                "horizon_days": h.horizon_days,
+                "probability": h.probability,
+                "lower": h.lower,
+                "upper": h.upper,
+                "phrase": h.phrase,
+            }
+            for h in f.horizons
+        ],
+    }
+
+
+class Broker:
+    """Fan-out of forecast changes to this process's SSE clients (event-loop side)."""
+
+    def __init__(self) -> None:
+        self.subscribers: set[Subscriber] = set()
+        self.last_etag: dict[str, str] = {}
+
+    def subscribe(self, sub: Subscriber) -> Subscriber:
+        self.subscribers.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        self.subscribers.discard(sub)
+
+    def publish(self, message: dict[str, Any]) -> None:
+        pair_id = message["pair_id"]
+        for sub in list(self.subscribers):
+            if not sub.wants(pair_id):
+                continue
+            events = [("forecast", message)]
+            by_h = {h["horizon_days"]: h["probability"] for h in message["horizons"]}
+            for t in sub.thresholds:
+                if t.pair_id != pair_id or t.horizon_days not in by_h:
+                    continue
+                new = by_h[t.horizon_days]
+                old = sub.last.get((pair_id, t.horizon_days))
+                sub.last[(pair_id, t.horizon_days)] = new
+                if old is None:
+                    continue
+                if (old < t.value) != (new < t.value):
+                    events.append(
+                        (
+                            "alert",
+                            {
+                                "pair_id": pair_id,
+                                "horizon_days": t.horizon_days,
+                                "threshold": t.value,
+                                "previous": old,
+                                "probability": new,
+                                "direction": "up" if new >= t.value else "down",
+                            },
+                        )
+                    )
+            for name, data in events:
+                try:
+                    sub.queue.put_nowait({"event": name, "data": data})
+                except asyncio.QueueFull:
+                    log.warning("SSE subscriber too slow; dropping a %s message", name)
+
+
+async def event_stream(
+    broker: Broker, sub: Subscriber, initial: list[dict[str, Any]]
+) -> AsyncIterator[dict[str, str]]:
+    """The messages of one SSE connection: `ready`, then `forecast` and `alert`."""
+    broker.subscribe(sub)
+    try:
+        for message in initial:
+            for t in sub.thresholds:
+                if t.pair_id == message["pair_id"]:
+                    for h in message["horizons"]:
+                        if h["horizon_days"] == t.horizon_days:
+                            sub.last[(t.pair_id, t.horizon_days)] = h["probability"]
+        yield {"event": "ready", "data": json.dumps({"pairs": sorted(sub.pairs or [])})}
+        while True:
+            item = await sub.queue.get()
+            yield {"event": item["event"], "data": json.dumps(item["data"])}
+    finally:
+        broker.unsubscribe(sub)
+
+
+class ChangePoller:
+    """The lifespan task that keeps this process's forecasts fresh."""
+
+    def __init__(self, db: Database, cache: ForecastCache, broker: Broker, interval: float) -> None:
+        self.db = db
+        self.cache = cache
+        self.broker = broker
+        self.interval = interval
+        self.last_id = 0
+        self.polls = 0
+
+    def _latest(self) -> int:
+        with self.db.read() as session:
+            return latest_change(session)
+
+    def _since(self) -> tuple[int, set[str], bool]:
+        with self.db.read() as session:
+            rows = changes_since(session, self.last_id)
+            last = rows[-1].id if rows else self.last_id
+            pairs = {r.pair_id for r in rows if r.pair_id}
+            new_run = any(r.kind == "run" for r in rows)
+            if new_run:
+                pairs |= set(session.exec(select(Pair.id)))
+        return int(last or 0), pairs, new_run
+
+    async def start(self) -> None:
+        self.last_id = await anyio.to_thread.run_sync(self._latest)
+
+    async def run(self) -> None:
+        while True:
+            await anyio.sleep(self.interval)
+            try:
+                await self.poll_once()
+            except Exception:
+                log.exception("change poll failed; retrying")
+
+    async def poll_once(self) -> None:
+        self.polls += 1
+        last, pairs, new_run = await anyio.to_thread.run_sync(self._since)
+        if last == self.last_id:
+            return
+        self.last_id = last
+        if new_run:
+            await anyio.to_thread.run_sync(self.cache.forecaster.reload_run)
+            self.cache.clear()
+        self.cache.invalidate(pairs)
+        if not self.broker.subscribers:
+            for pid in pairs:
+                self.broker.last_etag.pop(pid, None)
+            return
+        for pid in sorted(pairs):
+            try:
+                entry = await anyio.to_thread.run_sync(self.cache.get, pid)
+            except Exception:
+                log.exception("recomputing %s failed", pid)
+                continue
+            if self.broker.last_etag.get(pid) != entry.etag:
+                self.broker.last_etag[pid] = entry.etag
+                self.broker.publish(summary(entry))

@@ -1,0 +1,36 @@
+"""The change log: one row per write that can move a forecast.
+
+Each server process polls the highest id to learn, within a fraction of a second, that
+another process accepted a write, and which pair it touched.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from signals.clock import utcnow
+from signals.tables import ChangeEntry
+
+
+def note_change(session: Session, pair_id: str | None, kind: str) -> None:
+    session.add(ChangeEntry(pair_id=pair_id, kind=kind, at=utcnow()))
+
+
+def latest_change(session: Session) -> int:
+    value = session.exec(select(func.max(ChangeEntry.id))).one()
+    return int(value or 0)
+
+
+def changes_since(session: Session, after: int, limit: int = 10_000) -> list[ChangeEntry]:
+    stmt = (
+        select(ChangeEntry).where(ChangeEntry.id > after).order_by(ChangeEntry.id).limit(limit)  # type: ignore[operator, arg-type]
+    )
+    return list(session.exec(stmt))
+
+
+def latest_change_time(session: Session) -> datetime | None:
+    """When the newest write was accepted: the knowledge time of a "latest" forecast."""
+    return session.exec(select(func.max(ChangeEntry.at))).one()

@@ -1,0 +1,94 @@
+"""Every setting of Riftcast, read once from `RIFTCAST_*` environment variables.
+
+The settings live in the bottom layer so that storage, model and service read the same
+object; nothing else in the code base reads the environment.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. Defaults serve the demo from `./data` on SQLite."""
+
+    model_config = SettingsConfigDict(env_prefix="RIFTCAST_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("data"), description="Where the SQLite file and model runs live."
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; SQLite in data_dir when unset (postgresql+psycopg://…).",
+    )
+    taxonomy_file: Path | None = Field(
+        default=None, description="An analyst's taxonomy TOML; the packaged default when unset."
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    # Limits that keep a single client from exhausting the service.
+    max_body_bytes: int = 1_000_000
+    max_batch: int = 500
+    max_page_size: int = 500
+    default_page_size: int = 100
+    rate_limit_per_minute: int = Field(
+        default=6000, description="Requests per API key per minute; 0 disables the limiter."
+    )
+    cors_origins: list[str] = Field(default_factory=list, description="Closed by default.")
+    # The refit worker.
+    refit_interval_hours: float = Field(
+        default=0.0, description="Scheduled refit period; 0 disables."
+    )
+    worker_poll_seconds: float = 2.0
+    run_worker: bool = Field(default=True, description="Start the refit worker inside `serve`.")
+    fit_draws: int = 1000
+    fit_tune: int = 1000
+    fit_chains: int = 4
+    fit_sampler: str = Field(
+        default="auto", description="auto (nutpie when installed), nutpie, or pymc."
+    )
+    # Forecasting.
+    step_days: int = 7
+    horizons: list[int] = Field(default_factory=lambda: [30, 90, 180, 365])
+    cache_check_seconds: float = Field(
+        default=0.03,
+        description="How often a worker checks the change log for writes by other workers "
+        "(one indexed SELECT max(id)): the bound on cross-worker staleness.",
+    )
+    # Durable refit jobs.
+    job_heartbeat_seconds: float = Field(default=5.0, description="How often a running job beats.")
+    job_stale_seconds: float = Field(
+        default=60.0,
+        description="A running job silent this long is taken to have crashed; requeued.",
+    )
+    job_max_attempts: int = Field(
+        default=3, description="Crashes after which a job is marked failed."
+    )
+    # HTTP.
+    idempotency_inflight_seconds: float = Field(
+        default=60.0, description="An unfinished Idempotency-Key older than this is taken over."
+    )
+    sse_ping_seconds: float = Field(default=15.0, description="Keep-alive comment period of SSE.")
+    forecast_cache_seconds: float = Field(
+        default=3600.0,
+        description="Upper bound on a cached forecast's age (evidence decays daily).",
+    )
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'riftcast.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.data_dir / "runs"

@@ -1,0 +1,244 @@
+"""The indicator event log: append-only, bitemporal.
+
+An event is never updated or deleted. A correction is a new event whose `supersedes`
+points at the one it replaces; a retraction is a new row of kind `retraction`. What was
+known at time T is therefore the rows with `recorded_at <= T`, minus those superseded by
+a row also recorded by T — a query served by the (pair_id, recorded_at) index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session, col, select
+
+from signals.changes import note_change
+from signals.clock import new_id, to_utc, utcnow
+from signals.errors import FieldProblem, InvalidInput, NotFound
+from signals.factions import ensure_pair, missing_factions, pair_id_for
+from signals.schemas import EventIn, format_fuzzy_date
+from signals.tables import IndicatorEvent, Pair
+from signals.taxonomy import Taxonomy
+
+
+def content_hash(pair_id: str, item: EventIn) -> str:
+    """What makes two reports the same report: used to skip duplicates on re-import."""
+    fields = item.model_dump(mode="json", exclude={"faction_a", "faction_b"})
+    fields["pair_id"] = pair_id
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+def check_events(
+    session: Session, taxonomy: Taxonomy, items: Sequence[EventIn], lines: Sequence[int]
+) -> list[FieldProblem]:
+    """Every problem with a batch that needs the database or the taxonomy to see."""
+    problems: list[FieldProblem] = []
+    for item, line in zip(items, lines, strict=True):
+        if taxonomy.get(item.type) is None:
+            problems.append(FieldProblem("type", f"unknown indicator type {item.type!r}", line))
+        for field, fid in (("faction_a", item.faction_a), ("faction_b", item.faction_b)):
+            if missing_factions(session, fid):
+                problems.append(FieldProblem(field, f"unknown faction {fid!r}", line))
+        if item.supersedes is not None:
+            problem = _check_supersedes(session, item, line)
+            if problem:
+                problems.append(problem)
+    return problems
+
+
+def _check_supersedes(session: Session, item: EventIn, line: int) -> FieldProblem | None:
+    old = session.get(IndicatorEvent, item.supersedes)
+    if old is None or old.kind == "retraction":
+        return FieldProblem("supersedes", f"unknown event {item.supersedes!r}", line)
+    if old.pair_id != pair_id_for(item.faction_a, item.faction_b):
+        return FieldProblem("supersedes", "a correction must be about the same pair", line)
+    if _superseded_by(session, old.id) is not None:
+        return FieldProblem("supersedes", f"event {old.id} was already corrected or retracted")
+    return None
+
+
+def _superseded_by(session: Session, event_id: str) -> IndicatorEvent | None:
+    stmt = select(IndicatorEvent).where(IndicatorEvent.supersedes == event_id).limit(1)
+    return session.exec(stmt).first()
+
+
+def record_events(
+    session: Session,
+    taxonomy: Taxonomy,
+    items: Sequence[EventIn],
+    by: str,
+    *,
+    lines: Sequence[int] | None = None,
+    skip_duplicates: bool = False,
+) -> list[IndicatorEvent]:
+    """Append a batch of events, all or nothing; raise InvalidInput naming every bad item.
+
+    `lines` labels each item in error messages (file lines for the importer, positions in
+    the batch for the API). With `skip_duplicates`, items already in the log are left out.
+    """
+    lines = list(lines) if lines is not None else list(range(len(items)))
+    problems = check_events(session, taxonomy, items, lines)
+    if problems:
+        raise InvalidInput(f"{len(problems)} problem(s) in the events", problems)
+    recorded_at = utcnow()
+    created: list[IndicatorEvent] = []
+    seen: set[str] = set()
+    for item in items:
+        pair = ensure_pair(session, item.faction_a, item.faction_b)
+        digest = content_hash(pair.id, item)
+        if skip_duplicates and (digest in seen or _hash_exists(session, digest)):
+            continue
+        seen.add(digest)
+        occurred, precision = item.occurred
+        row = IndicatorEvent(
+            id=new_id(),
+            pair_id=pair.id,
+            type=item.type,
+            occurred_on=occurred,
+            precision=precision,
+            recorded_at=recorded_at,
+            actor=item.actor,
+            summary=item.summary,
+            source=item.source,
+            source_url=item.source_url,
+            reliability=item.reliability.value,
+            credibility=int(item.credibility),
+            intensity=item.intensity,
+            submitted_by=by,
+            kind="correction" if item.supersedes else "report",
+            supersedes=item.supersedes,
+            content_hash=digest,
+        )
+        session.add(row)
+        created.append(row)
+    session.flush()
+    for pid in sorted({row.pair_id for row in created}):
+        note_change(session, pid, "event")
+    return created
+
+
+def _hash_exists(session: Session, digest: str) -> bool:
+    stmt = select(IndicatorEvent.id).where(IndicatorEvent.content_hash == digest).limit(1)
+    return session.exec(stmt).first() is not None
+
+
+def retract_event(session: Session, event_id: str, reason: str, by: str) -> IndicatorEvent:
+    """Append a retraction of an event that is in force now; nothing is deleted."""
+    old = session.get(IndicatorEvent, event_id)
+    if old is None or old.kind == "retraction":
+        raise NotFound(f"no event {event_id!r}")
+    if _superseded_by(session, old.id) is not None:
+        raise InvalidInput.one("id", f"event {event_id} was already corrected or retracted")
+    row = IndicatorEvent(
+        **old.model_dump(
+            exclude={"id", "recorded_at", "submitted_by", "kind", "supersedes", "reason"}
+        ),
+        id=new_id(),
+        recorded_at=utcnow(),
+        submitted_by=by,
+        kind="retraction",
+        supersedes=old.id,
+        reason=reason,
+    )
+    session.add(row)
+    session.flush()
+    note_change(session, old.pair_id, "retraction")
+    return row
+
+
+def get_event(session: Session, event_id: str) -> IndicatorEvent:
+    row = session.get(IndicatorEvent, event_id)
+    if row is None:
+        raise NotFound(f"no event {event_id!r}")
+    return row
+
+
+def in_force(rows: Sequence[IndicatorEvent]) -> list[IndicatorEvent]:
+    """The reports and corrections not superseded by any row in `rows`."""
+    superseded = {r.supersedes for r in rows if r.supersedes}
+    return [r for r in rows if r.kind != "retraction" and r.id not in superseded]
+
+
+def events_as_of(
+    session: Session, as_of: datetime | None = None, pair_id: str | None = None
+) -> list[IndicatorEvent]:
+    """The events in force as known at `as_of` (now when None), for one pair or all."""
+    stmt = select(IndicatorEvent)
+    if pair_id is not None:
+        stmt = stmt.where(IndicatorEvent.pair_id == pair_id)
+    if as_of is not None:
+        stmt = stmt.where(IndicatorEvent.recorded_at <= to_utc(as_of))
+    rows = list(session.exec(stmt.order_by(col(IndicatorEvent.id))))
+    return in_force(rows)
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Filters of the event listing; `as_of` restricts to the events in force then."""
+
+    pair_id: str | None = None
+    type: str | None = None
+    actor: str | None = None
+    occurred_from: date | None = None
+    occurred_to: date | None = None
+    recorded_from: datetime | None = None
+    recorded_to: datetime | None = None
+    as_of: datetime | None = None
+    include_history: bool = False
+
+
+def list_events(
+    session: Session, flt: EventFilter, after: str | None, limit: int
+) -> tuple[list[IndicatorEvent], str | None]:
+    """A page of events in id (recording) order after the cursor, and the next cursor."""
+    stmt = select(IndicatorEvent)
+    if flt.pair_id:
+        stmt = stmt.where(IndicatorEvent.pair_id == flt.pair_id)
+    if flt.type:
+        stmt = stmt.where(IndicatorEvent.type == flt.type)
+    if flt.actor:
+        stmt = stmt.where(IndicatorEvent.actor == flt.actor)
+    if flt.occurred_from:
+        stmt = stmt.where(IndicatorEvent.occurred_on >= flt.occurred_from)
+    if flt.occurred_to:
+        stmt = stmt.where(IndicatorEvent.occurred_on <= flt.occurred_to)
+    if flt.recorded_from:
+        stmt = stmt.where(IndicatorEvent.recorded_at >= to_utc(flt.recorded_from))
+    if flt.recorded_to:
+        stmt = stmt.where(IndicatorEvent.recorded_at <= to_utc(flt.recorded_to))
+    if flt.as_of is not None:
+        stmt = stmt.where(IndicatorEvent.recorded_at <= to_utc(flt.as_of))
+    if flt.as_of is not None or not flt.include_history:
+        horizon = to_utc(flt.as_of) if flt.as_of is not None else None
+        later = select(IndicatorEvent.supersedes).where(col(IndicatorEvent.supersedes).is_not(None))
+        if horizon is not None:
+            later = later.where(IndicatorEvent.recorded_at <= horizon)
+        stmt = stmt.where(IndicatorEvent.kind != "retraction").where(
+            col(IndicatorEvent.id).not_in(later)
+        )
+    if after:
+        stmt = stmt.where(IndicatorEvent.id > after)
+    rows = list(session.exec(stmt.order_by(col(IndicatorEvent.id)).limit(limit + 1)))
+    next_cursor = rows[limit - 1].id if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def export_row(row: IndicatorEvent, pair: Pair) -> dict[str, object]:
+    """An event in the import format (so an export re-imports to the same log)."""
+    return {
+        "faction_a": pair.faction_a,
+        "faction_b": pair.faction_b,
+        "type": row.type,
+        "occurred_on": format_fuzzy_date(row.occurred_on, row.precision),
+        "actor": row.actor,
+        "summary": row.summary,
+        "source": row.source,
+        "source_url": row.source_url,
+        "reliability": row.reliability,
+        "credibility": row.credibility,
+        "intensity": row.intensity,
+    }

@@ -1,0 +1,95 @@
+"""Factions and the unordered pairs of factions whose cohesion Riftcast forecasts."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from signals.changes import note_change
+from signals.clock import utcnow
+from signals.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from signals.schemas import FactionIn
+from signals.tables import Faction, Pair
+
+
+def canonical(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a < b else (b, a)
+
+
+def pair_id_for(a: str, b: str) -> str:
+    """The pair's slug id: its two faction ids in canonical order, joined by `--`."""
+    first, second = canonical(a, b)
+    return f"{first}--{second}"
+
+
+def create_faction(session: Session, item: FactionIn, by: str) -> Faction:
+    if session.get(Faction, item.id) is not None:
+        raise Conflict(f"faction {item.id!r} already exists", [FieldProblem("id", "exists")])
+    faction = Faction(**item.model_dump(), created_at=utcnow(), created_by=by)
+    session.add(faction)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a concurrent writer created it first
+        raise Conflict(f"faction {item.id!r} already exists") from exc
+    note_change(session, None, "faction")
+    return faction
+
+
+def upsert_factions(session: Session, items: list[FactionIn], by: str) -> int:
+    """Create the factions not yet stored (the importer's re-import rule); return how many."""
+    created = 0
+    for item in items:
+        if session.get(Faction, item.id) is None:
+            session.add(Faction(**item.model_dump(), created_at=utcnow(), created_by=by))
+            created += 1
+    if created:
+        session.flush()
+        note_change(session, None, "faction")
+    return created
+
+
+def list_factions(session: Session) -> list[Faction]:
+    return list(session.exec(select(Faction).order_by(Faction.id)))
+
+
+def get_faction(session: Session, faction_id: str) -> Faction:
+    faction = session.get(Faction, faction_id)
+    if faction is None:
+        raise NotFound(f"no faction {faction_id!r}")
+    return faction
+
+
+def missing_factions(session: Session, *ids: str) -> list[str]:
+    return [i for i in ids if session.get(Faction, i) is None]
+
+
+def ensure_pair(session: Session, a: str, b: str) -> Pair:
+    """The pair of factions a and b, created on first reference if both factions exist."""
+    if a == b:
+        raise InvalidInput.one("faction_b", "a faction cannot pair with itself")
+    problems = [
+        FieldProblem(field, f"unknown faction {fid!r}")
+        for field, fid in (("faction_a", a), ("faction_b", b))
+        if session.get(Faction, fid) is None
+    ]
+    if problems:
+        raise InvalidInput("; ".join(str(p) for p in problems), problems)
+    pid = pair_id_for(a, b)
+    pair = session.get(Pair, pid)
+    if pair is None:
+        first, second = canonical(a, b)
+        pair = Pair(id=pid, faction_a=first, faction_b=second, created_at=utcnow())
+        session.add(pair)
+        session.flush()
+    return pair
+
+
+def list_pairs(session: Session) -> list[Pair]:
+    return list(session.exec(select(Pair).order_by(Pair.id)))
+
+
+def get_pair(session: Session, pair_id: str) -> Pair:
+    pair = session.get(Pair, pair_id)
+    if pair is None:
+        raise NotFound(f"no pair {pair_id!r}")
+    return pair

@@ -1,0 +1,243 @@
+"""Import and export of factions, events and outcomes as CSV or JSON Lines.
+
+A file is imported in one transaction: if any row is bad, nothing is written and every
+bad row is reported with its line, column and reason. Re-importing a file adds nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+from sqlmodel import Session
+
+from signals import events as events_mod
+from signals import outcomes as outcomes_mod
+from signals.errors import FieldProblem, InvalidInput
+from signals.factions import list_pairs, missing_factions, upsert_factions
+from signals.schemas import EventIn, FactionIn, OutcomeIn
+from signals.taxonomy import Taxonomy
+
+Kind = Literal["factions", "events", "outcomes"]
+Format = Literal["csv", "jsonl"]
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "factions": ("id", "name", "movement", "aliases"),
+    "events": (
+        "faction_a",
+        "faction_b",
+        "type",
+        "occurred_on",
+        "actor",
+        "summary",
+        "source",
+        "source_url",
+        "reliability",
+        "credibility",
+        "intensity",
+    ),
+    "outcomes": ("faction_a", "faction_b", "status", "on", "definition", "source", "source_url"),
+}
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "factions": ("id", "name", "movement"),
+    "events": (
+        "faction_a",
+        "faction_b",
+        "type",
+        "occurred_on",
+        "source",
+        "reliability",
+        "credibility",
+    ),
+    "outcomes": ("faction_a", "faction_b", "status", "on"),
+}
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "factions": FactionIn,
+    "events": EventIn,
+    "outcomes": OutcomeIn,
+}
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    kind: str
+    rows: int
+    created: int
+
+    @property
+    def skipped(self) -> int:
+        return self.rows - self.created
+
+
+def guess_format(path: Path) -> Format:
+    return "jsonl" if path.suffix.lower() in {".jsonl", ".ndjson", ".json"} else "csv"
+
+
+def _read_rows(text: str, fmt: Format, kind: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, raw row) pairs; raises InvalidInput for an unreadable file."""
+    if fmt == "jsonl":
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InvalidInput(
+                    f"line {number}: not valid JSON ({exc.msg})",
+                    [FieldProblem("file", f"not valid JSON ({exc.msg})", number)],
+                ) from None
+            if not isinstance(value, dict):
+                raise InvalidInput(
+                    f"line {number}: expected a JSON object",
+                    [FieldProblem("file", "expected a JSON object", number)],
+                )
+            yield number, value
+        return
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = reader.fieldnames or []
+    missing = [c for c in REQUIRED[kind] if c not in header]
+    unknown = [c for c in header if c not in COLUMNS[kind] and c not in ("notes", "supersedes")]
+    if missing or unknown:
+        problems = [FieldProblem(c, "required column is missing", 1) for c in missing]
+        problems += [FieldProblem(c, "unknown column", 1) for c in unknown]
+        raise InvalidInput("the header is wrong: " + "; ".join(map(str, problems)), problems)
+    try:
+        for row in reader:
+            if None in row:
+                raise InvalidInput(
+                    f"line {reader.line_num}: more values than columns",
+                    [FieldProblem("file", "more values than columns", reader.line_num)],
+                )
+            # Empty cells mean "use the default"; a required field then reports as missing.
+            yield reader.line_num, {k: v for k, v in row.items() if v not in ("", None)}
+    except csv.Error as exc:
+        raise InvalidInput(
+            f"line {reader.line_num}: {exc}", [FieldProblem("file", str(exc), reader.line_num)]
+        ) from None
+
+
+def _prepare(kind: str, raw: dict[str, Any]) -> dict[str, Any]:
+    if kind == "factions" and isinstance(raw.get("aliases"), str):
+        raw = {**raw, "aliases": [a.strip() for a in raw["aliases"].split(";") if a.strip()]}
+    return raw
+
+
+def parse(text: str, fmt: Format, kind: Kind) -> tuple[list[Any], list[int]]:
+    """Validate every row's shape; raise InvalidInput listing all bad rows."""
+    items, lines, problems, _ = _parse_all(text, fmt, kind)
+    if problems:
+        raise InvalidInput(f"{len(problems)} problem(s); nothing was imported", problems)
+    return items, lines
+
+
+def _parse_all(
+    text: str, fmt: Format, kind: Kind
+) -> tuple[list[Any], list[int], list[FieldProblem], list[tuple[int, dict[str, Any]]]]:
+    schema = SCHEMAS[kind]
+    items: list[Any] = []
+    lines: list[int] = []
+    problems: list[FieldProblem] = []
+    raw_rows: list[tuple[int, dict[str, Any]]] = []
+    for line, raw in _read_rows(text, fmt, kind):
+        raw_rows.append((line, raw))
+        try:
+            items.append(schema.model_validate(_prepare(kind, raw)))
+            lines.append(line)
+        except ValidationError as exc:
+            for err in exc.errors():
+                column = str(err["loc"][0]) if err["loc"] else "faction_b"
+                message = err["msg"].removeprefix("Value error, ")
+                problems.append(FieldProblem(column, message, line))
+            problems.extend(_raw_pair_problem(kind, raw, line))
+    return items, lines, problems, raw_rows
+
+
+def _raw_pair_problem(kind: str, raw: dict[str, Any], line: int) -> list[FieldProblem]:
+    """A self-pair is reported even when other fields of the row are also wrong."""
+    a, b = raw.get("faction_a"), raw.get("faction_b")
+    if kind != "factions" and a is not None and a == b:
+        return [FieldProblem("faction_b", "a faction cannot pair with itself", line)]
+    return []
+
+
+def _reference_problems(
+    session: Session, taxonomy: Taxonomy, kind: str, raw_rows: list[tuple[int, dict[str, Any]]]
+) -> list[FieldProblem]:
+    """Unknown factions and indicator types, checked on every row, valid or not."""
+    if kind == "factions":
+        return []
+    problems: list[FieldProblem] = []
+    known: dict[str, bool] = {}
+    for line, raw in raw_rows:
+        for field in ("faction_a", "faction_b"):
+            fid = raw.get(field)
+            if isinstance(fid, str) and fid:
+                if fid not in known:
+                    known[fid] = not missing_factions(session, fid)
+                if not known[fid]:
+                    problems.append(FieldProblem(field, f"unknown faction {fid!r}", line))
+        key = raw.get("type")
+        if kind == "events" and isinstance(key, str) and taxonomy.get(key) is None:
+            problems.append(FieldProblem("type", f"unknown indicator type {key!r}", line))
+    return problems
+
+
+def read_text(path: Path) -> str:
+    try:
+        return path.read_text("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput.one("file", f"cannot read {path}: {exc}") from None
+
+
+def import_text(
+    session: Session, taxonomy: Taxonomy, kind: Kind, text: str, fmt: Format, by: str
+) -> ImportResult:
+    """Import one file's content into the open transaction (the caller commits)."""
+    items, lines, problems, raw_rows = _parse_all(text, fmt, kind)
+    problems += _reference_problems(session, taxonomy, kind, raw_rows)
+    if problems:
+        problems = sorted(set(problems), key=lambda p: (p.line or 0, p.field, p.message))
+        raise InvalidInput(f"{len(problems)} problem(s); nothing was imported", problems)
+    if kind == "factions":
+        created = upsert_factions(session, items, by)
+    elif kind == "events":
+        created = len(
+            events_mod.record_events(
+                session, taxonomy, items, by, lines=lines, skip_duplicates=True
+            )
+        )
+    else:
+        created = len(
+            outcomes_mod.record_outcomes(session, items, by, lines=lines, skip_duplicates=True)
+        )
+    return ImportResult(kind, len(items), created)
+
+
+def export_rows(session: Session, kind: Literal["events", "outcomes"]) -> list[dict[str, object]]:
+    """The events in force now, or all outcomes, in the import format."""
+    pairs = {p.id: p for p in list_pairs(session)}
+    if kind == "events":
+        return [
+            events_mod.export_row(row, pairs[row.pair_id])
+            for row in events_mod.events_as_of(session)
+        ]
+    return [
+        outcomes_mod.export_row(row, pairs[row.pair_id])
+        for row in outcomes_mod.outcomes_as_of(session)
+    ]
+
+
+def render(rows: list[dict[str, object]], kind: str, fmt: Format) -> str:
+    if fmt == "jsonl":
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(COLUMNS[kind]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()

@@ -1,0 +1,101 @@
+"""Outcomes: a pair ruptured on a date, or is known cohesive up to a date. Append-only.
+
+Outcomes are what the model learns from; like events they carry `recorded_at`, so a
+backtest fits only on what was known at each origin.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from signals.changes import note_change
+from signals.clock import new_id, to_utc, utcnow
+from signals.errors import FieldProblem, InvalidInput
+from signals.factions import ensure_pair, missing_factions
+from signals.schemas import OutcomeIn
+from signals.tables import Outcome, Pair
+
+
+def _hash(pair_id: str, item: OutcomeIn) -> str:
+    fields = item.model_dump(mode="json", exclude={"faction_a", "faction_b"})
+    fields["pair_id"] = pair_id
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+def record_outcomes(
+    session: Session,
+    items: Sequence[OutcomeIn],
+    by: str,
+    *,
+    lines: Sequence[int] | None = None,
+    skip_duplicates: bool = False,
+) -> list[Outcome]:
+    """Append outcomes, all or nothing. A rupture marks the pair ruptured from that date."""
+    lines = list(lines) if lines is not None else list(range(len(items)))
+    problems = [
+        FieldProblem(field, f"unknown faction {fid!r}", line)
+        for item, line in zip(items, lines, strict=True)
+        for field, fid in (("faction_a", item.faction_a), ("faction_b", item.faction_b))
+        if missing_factions(session, fid)
+    ]
+    if problems:
+        raise InvalidInput(f"{len(problems)} problem(s) in the outcomes", problems)
+    now = utcnow()
+    created: list[Outcome] = []
+    for item in items:
+        pair = ensure_pair(session, item.faction_a, item.faction_b)
+        digest = _hash(pair.id, item)
+        if skip_duplicates and (
+            any(o.content_hash == digest for o in created)
+            or session.exec(select(Outcome.id).where(Outcome.content_hash == digest)).first()
+        ):
+            continue
+        row = Outcome(
+            id=new_id(),
+            pair_id=pair.id,
+            status=item.status,
+            on_date=item.on,
+            definition=item.definition,
+            source=item.source,
+            source_url=item.source_url,
+            recorded_at=now,
+            submitted_by=by,
+            content_hash=digest,
+        )
+        session.add(row)
+        created.append(row)
+        if item.status == "ruptured" and (pair.ruptured_on is None or item.on < pair.ruptured_on):
+            pair.status, pair.ruptured_on = "ruptured", item.on
+            session.add(pair)
+    session.flush()
+    for pid in sorted({o.pair_id for o in created}):
+        note_change(session, pid, "outcome")
+    return created
+
+
+def outcomes_as_of(
+    session: Session, as_of: datetime | None = None, pair_id: str | None = None
+) -> list[Outcome]:
+    stmt = select(Outcome)
+    if pair_id is not None:
+        stmt = stmt.where(Outcome.pair_id == pair_id)
+    if as_of is not None:
+        stmt = stmt.where(Outcome.recorded_at <= to_utc(as_of))
+    return list(session.exec(stmt.order_by(col(Outcome.id))))
+
+
+def export_row(row: Outcome, pair: Pair) -> dict[str, object]:
+    return {
+        "faction_a": pair.faction_a,
+        "faction_b": pair.faction_b,
+        "status": row.status,
+        "on": row.on_date.isoformat(),
+        "definition": row.definition,
+        "source": row.source,
+        "source_url": row.source_url,
+    }

@@ -1,0 +1,243 @@
+"""Validated inputs for every write, shared by the CSV/JSONL importer and the HTTP API.
+
+The Pydantic models check shape and ranges; rules that need the database or the taxonomy
+(does the faction exist, is the type known) are checked by the domain functions.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from enum import Enum, StrEnum
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=64)]
+TypeKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+
+
+def _no_controls(value: str) -> str:
+    if any(ord(c) < 32 and c not in "\t\n\r" for c in value) or "\x00" in value:
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def Text(max_length: int, min_length: int = 0) -> type[str]:
+    return Annotated[  # type: ignore[return-value]
+        str,
+        StringConstraints(strip_whitespace=True, max_length=max_length, min_length=min_length),
+        AfterValidator(_no_controls),
+    ]
+
+
+class Reliability(StrEnum):
+    """Admiralty source reliability: A completely reliable … E unreliable, F cannot be judged."""
+
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+    E = "E"
+    F = "F"
+
+
+class Credibility(int, Enum):
+    """Admiralty information credibility: 1 confirmed … 5 improbable, 6 cannot be judged."""
+
+    CONFIRMED = 1
+    PROBABLY_TRUE = 2
+    POSSIBLY_TRUE = 3
+    DOUBTFUL = 4
+    IMPROBABLE = 5
+    CANNOT_BE_JUDGED = 6
+
+
+Precision = Literal["day", "month", "year"]
+_DATE_FORMS = {
+    re.compile(r"^\d{4}-\d{2}-\d{2}$"): "day",
+    re.compile(r"^\d{4}-\d{2}$"): "month",
+    re.compile(r"^\d{4}$"): "year",
+}
+
+
+def today_utc() -> date:
+    return datetime.now(UTC).date()
+
+
+def parse_fuzzy_date(text: str) -> tuple[date, Precision]:
+    """`YYYY-MM-DD`, `YYYY-MM` or `YYYY` → (first day of the period, its precision)."""
+    text = text.strip()
+    for pattern, precision in _DATE_FORMS.items():
+        if pattern.match(text):
+            parts = [int(p) for p in text.split("-")] + [1, 1]
+            try:
+                value = date(parts[0], parts[1], parts[2])
+            except ValueError as exc:
+                raise ValueError(f"{text!r} is not a real date ({exc})") from None
+            if value.year < 1900:
+                raise ValueError(f"{text!r} is before 1900")
+            return value, precision  # type: ignore[return-value]
+    raise ValueError(f"{text!r} is not a date of the form YYYY-MM-DD, YYYY-MM or YYYY")
+
+
+def format_fuzzy_date(value: date, precision: str) -> str:
+    if precision == "year":
+        return f"{value.year:04d}"
+    if precision == "month":
+        return f"{value.year:04d}-{value.month:02d}"
+    return value.isoformat()
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class FactionIn(_Input):
+    """A faction of a movement, known by a short slug id."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "haqqani-network",
+                    "name": "Haqqani Network",
+                    "movement": "Taliban",
+                    "aliases": ["Haqqanis"],
+                }
+            ]
+        }
+    )
+
+    id: Slug = Field(description="Lower-case slug: letters, digits and dashes.")
+    name: Text(200, 1)  # type: ignore[valid-type]
+    movement: Text(200, 1)  # type: ignore[valid-type]
+    aliases: list[Text(200, 1)] = Field(default_factory=list, max_length=50)  # type: ignore[valid-type]
+    notes: Text(4000) = ""  # type: ignore[valid-type]
+
+
+class EventIn(_Input):
+    """One indicator event as an analyst reports it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "faction_a": "haqqani-network",
+                    "faction_b": "kandahar-leadership",
+                    "type": "defection",
+                    "occurred_on": "2025-01",
+                    "actor": "Sher Mohammad Abbas Stanikzai",
+                    "summary": "Deputy foreign minister leaves Afghanistan after a speech.",
+                    "source": "Institute of the Middle East",
+                    "source_url": "https://example.org/article",
+                    "reliability": "C",
+                    "credibility": 3,
+                    "intensity": 0.8,
+                }
+            ]
+        }
+    )
+
+    faction_a: Slug
+    faction_b: Slug
+    type: TypeKey = Field(description="An indicator type key from GET /v1/indicator-types.")
+    occurred_on: str = Field(
+        description="When it happened: YYYY-MM-DD, YYYY-MM or YYYY (sets the precision).",
+        max_length=10,
+    )
+    actor: Text(200) = ""  # type: ignore[valid-type]
+    summary: Text(4000) = ""  # type: ignore[valid-type]
+    source: Text(300, 1)  # type: ignore[valid-type]
+    source_url: Text(2000) = ""  # type: ignore[valid-type]
+    reliability: Reliability = Field(description="Admiralty source reliability, A–F.")
+    credibility: Credibility = Field(description="Admiralty information credibility, 1–6.")
+    intensity: float = Field(1.0, ge=0.0, le=1.0, description="How strong the signal is, 0–1.")
+    supersedes: str | None = Field(
+        None, max_length=26, description="Id of an earlier event this one corrects."
+    )
+
+    @field_validator("occurred_on")
+    @classmethod
+    def _valid_date(cls, value: str) -> str:
+        occurred, _ = parse_fuzzy_date(value)
+        if occurred > today_utc():
+            raise ValueError(f"{value!r} is in the future")
+        return value.strip()
+
+    @field_validator("source_url")
+    @classmethod
+    def _valid_url(cls, value: str) -> str:
+        if value and not re.match(r"^https?://[^\s]+$", value):
+            raise ValueError("must be an http(s) URL without spaces")
+        return value
+
+    @model_validator(mode="after")
+    def _two_factions(self) -> EventIn:
+        if self.faction_a == self.faction_b:
+            raise ValueError("faction_a and faction_b must be two different factions")
+        return self
+
+    @property
+    def occurred(self) -> tuple[date, Precision]:
+        return parse_fuzzy_date(self.occurred_on)
+
+
+class RetractionIn(_Input):
+    """Withdraw an event: it stays in the log, but no forecast counts it from now on."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "Source recanted."}]})
+
+    reason: Text(2000, 1)  # type: ignore[valid-type]
+
+
+class OutcomeIn(_Input):
+    """A pair ruptured on a date, or is known cohesive up to a date."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "faction_a": "haqqani-network",
+                    "faction_b": "kandahar-leadership",
+                    "status": "cohesive",
+                    "on": "2025-03-02",
+                    "definition": "No public split announced.",
+                    "source": "Institute of the Middle East",
+                    "source_url": "",
+                }
+            ]
+        }
+    )
+
+    faction_a: Slug
+    faction_b: Slug
+    status: Literal["ruptured", "cohesive"]
+    on: date = Field(description="Rupture date, or the last date the pair is known cohesive.")
+    definition: Text(2000) = ""  # type: ignore[valid-type]
+    source: Text(300) = ""  # type: ignore[valid-type]
+    source_url: Text(2000) = ""  # type: ignore[valid-type]
+
+    @field_validator("on")
+    @classmethod
+    def _not_future(cls, value: date) -> date:
+        if value > today_utc():
+            raise ValueError(f"{value.isoformat()} is in the future")
+        if value.year < 1900:
+            raise ValueError(f"{value.isoformat()} is before 1900")
+        return value
+
+    @model_validator(mode="after")
+    def _two_factions(self) -> OutcomeIn:
+        if self.faction_a == self.faction_b:
+            raise ValueError("faction_a and faction_b must be two different factions")
+        return self

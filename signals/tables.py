@@ -1,0 +1,170 @@
+"""SQLModel tables. The schema itself changes only through Alembic migrations.
+
+`indicator_event` and `outcome` are append-only (enforced by database triggers): a
+correction or a retraction is a new row whose `supersedes` points at the earlier one, so
+"what did we know at time T" is a query on `recorded_at`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Faction(SQLModel, table=True):
+    __tablename__ = "faction"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    movement: str = Field(max_length=200)
+    aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    notes: str = Field(default="", max_length=4000)
+    created_at: datetime
+    created_by: str = Field(max_length=100)
+
+
+class Pair(SQLModel, table=True):
+    """An unordered pair of factions, stored in canonical order (faction_a < faction_b)."""
+
+    __tablename__ = "pair"
+    __table_args__ = (
+        CheckConstraint("faction_a < faction_b", name="ck_pair_canonical"),
+        UniqueConstraint("faction_a", "faction_b", name="uq_pair_factions"),
+    )
+
+    id: str = Field(primary_key=True, max_length=140)
+    faction_a: str = Field(foreign_key="faction.id", max_length=64)
+    faction_b: str = Field(foreign_key="faction.id", max_length=64)
+    status: str = Field(default="cohesive", max_length=16)
+    ruptured_on: date | None = None
+    created_at: datetime
+
+
+class IndicatorEvent(SQLModel, table=True):
+    __tablename__ = "indicator_event"
+    __table_args__ = (
+        Index("ix_event_pair_recorded", "pair_id", "recorded_at"),
+        Index("ix_event_recorded", "recorded_at"),
+        Index("ix_event_supersedes", "supersedes"),
+        Index("ix_event_content_hash", "content_hash"),
+        CheckConstraint("reliability IN ('A','B','C','D','E','F')", name="ck_event_reliability"),
+        CheckConstraint("credibility BETWEEN 1 AND 6", name="ck_event_credibility"),
+        CheckConstraint("intensity >= 0 AND intensity <= 1", name="ck_event_intensity"),
+        CheckConstraint("precision IN ('day','month','year')", name="ck_event_precision"),
+        CheckConstraint("kind IN ('report','correction','retraction')", name="ck_event_kind"),
+    )
+
+    id: str = Field(primary_key=True, max_length=26)
+    pair_id: str = Field(foreign_key="pair.id", max_length=140)
+    type: str = Field(max_length=64)
+    occurred_on: date
+    precision: str = Field(max_length=5)
+    recorded_at: datetime
+    actor: str = Field(default="", max_length=200)
+    summary: str = Field(default="", max_length=4000)
+    source: str = Field(max_length=300)
+    source_url: str = Field(default="", max_length=2000)
+    reliability: str = Field(max_length=1)
+    credibility: int
+    intensity: float = 1.0
+    submitted_by: str = Field(max_length=100)
+    kind: str = Field(default="report", max_length=10)
+    supersedes: str | None = Field(default=None, foreign_key="indicator_event.id", max_length=26)
+    reason: str = Field(default="", max_length=2000)
+    content_hash: str = Field(max_length=64)
+
+
+class Outcome(SQLModel, table=True):
+    __tablename__ = "outcome"
+    __table_args__ = (
+        Index("ix_outcome_pair_recorded", "pair_id", "recorded_at"),
+        Index("ix_outcome_content_hash", "content_hash"),
+        CheckConstraint("status IN ('ruptured','cohesive')", name="ck_outcome_status"),
+    )
+
+    id: str = Field(primary_key=True, max_length=26)
+    pair_id: str = Field(foreign_key="pair.id", max_length=140)
+    status: str = Field(max_length=16)
+    on_date: date
+    definition: str = Field(default="", max_length=2000)
+    source: str = Field(default="", max_length=300)
+    source_url: str = Field(default="", max_length=2000)
+    recorded_at: datetime
+    submitted_by: str = Field(max_length=100)
+    content_hash: str = Field(max_length=64)
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key; only its SHA-256 is stored."""
+
+    __tablename__ = "api_key"
+
+    id: str = Field(primary_key=True, max_length=26)
+    name: str = Field(max_length=100)
+    role: str = Field(max_length=16)
+    key_hash: str = Field(max_length=64, unique=True, index=True)
+    prefix: str = Field(max_length=12)
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_at", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime
+    key_id: str | None = Field(default=None, max_length=26)
+    key_name: str | None = Field(default=None, max_length=100)
+    method: str = Field(max_length=10)
+    route: str = Field(max_length=300)
+    object_id: str | None = Field(default=None, max_length=200)
+    status_code: int
+    result: str = Field(max_length=300)
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """An Idempotency-Key and the response it produced, written with the request's write."""
+
+    __tablename__ = "idempotency_record"
+
+    owner: str = Field(primary_key=True, max_length=26)
+    key: str = Field(primary_key=True, max_length=200)
+    route: str = Field(max_length=300)
+    request_hash: str = Field(max_length=64)
+    status_code: int
+    response_body: str
+    created_at: datetime
+
+
+class RefitJob(SQLModel, table=True):
+    """A durable refit request, executed by the worker that `serve` starts."""
+
+    __tablename__ = "refit_job"
+    __table_args__ = (Index("ix_refit_status", "status", "created_at"),)
+
+    id: str = Field(primary_key=True, max_length=26)
+    status: str = Field(default="queued", max_length=10)
+    reason: str = Field(max_length=100)
+    requested_by: str = Field(max_length=100)
+    created_at: datetime
+    started_at: datetime | None = None
+    heartbeat_at: datetime | None = None
+    finished_at: datetime | None = None
+    worker: str | None = Field(default=None, max_length=100)
+    attempts: int = 0
+    run_id: str | None = Field(default=None, max_length=26)
+    error: str | None = Field(default=None, max_length=4000)
+
+
+class ChangeEntry(SQLModel, table=True):
+    """One row per accepted write that can change a forecast; workers poll it to stay fresh."""
+
+    __tablename__ = "change_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    pair_id: str | None = Field(default=None, max_length=140)
+    kind: str = Field(max_length=20)
+    at: datetime

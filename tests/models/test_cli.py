@@ -1,0 +1,76 @@
+"""`riftcast simulate` writes import files that load cleanly; `riftcast backtest --json`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from service.cli import main
+from signals.config import Settings
+
+KEYS = {"brier", "log_score", "bss_base_rate", "bss_baseline", "auc", "n_forecasts", "n_positive"}
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)
+def test_simulate_import_and_backtest(
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("RIFTCAST_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("RIFTCAST_FIT_SAMPLER", "pymc")  # compiled once per process
+    monkeypatch.delenv("RIFTCAST_DATABASE_URL", raising=False)
+    out = tmp_path / "sim"
+    assert (
+        main(["simulate", "--pairs", "40", "--weeks", "156", "--seed", "3", "--out", str(out)]) == 0
+    )
+    params = json.loads((out / "params.json").read_text())
+    assert len(params["alpha"]) == 40 and len(params["beta"]) == len(params["type_keys"])
+    for kind in ("factions", "events", "outcomes"):
+        assert main(["import", kind, str(out / f"{kind}.csv")]) == 0
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "backtest",
+                "--step",
+                "182",
+                "--horizon",
+                "365",
+                "--json",
+                "--out",
+                str(tmp_path / "bt"),
+            ]
+        )
+        == 0
+    )
+    metrics = json.loads(capsys.readouterr().out)
+    assert set(metrics) >= KEYS
+    assert metrics["n_forecasts"] > 0 and 0 <= metrics["brier"] <= 1
+    if metrics["n_positive"]:
+        assert (tmp_path / "bt" / "reliability.png").exists()
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["backtest", "--horizon", "0"],
+        ["backtest", "--step", "1"],
+        ["backtest"],
+        ["simulate", "--pairs", "1", "--out", "x"],
+    ],
+)
+def test_bad_model_commands_fail_cleanly(
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+) -> None:
+    monkeypatch.setenv("RIFTCAST_DATA_DIR", str(settings.data_dir))
+    monkeypatch.delenv("RIFTCAST_DATABASE_URL", raising=False)
+    assert main(args) == 1
+    assert capsys.readouterr().err.startswith("error:")

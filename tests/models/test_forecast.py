@@ -1,0 +1,103 @@
+"""The fast forecast path: consistent across horizons, phrased, explained."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from models.forecast import forecast_pair, horizon_draws, type_contributions
+from models.phrases import band_span, phrase
+
+HL = np.array([60.0, 180.0, 365.0])
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    arrays(float, 50, elements=st.floats(-12, 2)),
+    arrays(float, (50, 3), elements=st.floats(-3, 3)),
+    arrays(float, 3, elements=st.floats(0, 5)),
+    st.lists(st.integers(1, 1825), min_size=2, max_size=6, unique=True),
+    st.booleans(),
+)
+def test_probability_never_decreases_with_the_horizon_for_any_draw(
+    alpha: np.ndarray, beta: np.ndarray, ev: np.ndarray, horizons: list[int], arrivals: bool
+) -> None:
+    horizons = sorted(horizons)
+    rate = np.array([0.01, 0.0, 0.005]) if arrivals else None
+    draws = horizon_draws(alpha, beta, ev, HL, horizons, 7.0, rate)
+    assert draws.shape == (50, len(horizons))
+    assert np.all((draws >= 0) & (draws <= 1))
+    assert np.all(np.diff(draws, axis=1) >= -1e-12)
+
+
+def test_partial_week_is_counted_fractionally() -> None:
+    alpha, beta = np.array([-3.0]), np.zeros((1, 3))
+    h = 1 / (1 + np.exp(3.0))
+    (p7, p10) = horizon_draws(alpha, beta, np.zeros(3), HL, [7, 10])[0]
+    assert np.isclose(p7, h) and np.isclose(1 - p10, (1 - h) ** (10 / 7))
+
+
+def test_summary_carries_interval_and_phrase() -> None:
+    rng = np.random.default_rng(1)
+    results = forecast_pair(
+        rng.normal(-5, 0.5, 1000),
+        rng.normal(0.5, 0.2, (1000, 3)),
+        np.array([1.0, 0.5, 0.0]),
+        HL,
+        [30, 90, 180, 365],
+    )
+    assert [r.horizon_days for r in results] == [30, 90, 180, 365]
+    for r in results:
+        assert 0 <= r.q05 <= r.mean <= r.q95 <= 1
+        assert r.phrase == phrase(r.mean)
+        assert r.phrase_uncertain == (band_span(r.q05, r.q95) > 1)
+
+
+def test_positive_evidence_raises_and_cohesion_lowers_the_risk() -> None:
+    rng = np.random.default_rng(2)
+    alpha = rng.normal(-5, 0.2, 500)
+    beta = np.column_stack([rng.normal(1.0, 0.1, 500), rng.normal(-1.0, 0.1, 500), np.zeros(500)])
+
+    def p90(ev: list[float]) -> float:
+        return forecast_pair(alpha, beta, np.array(ev), HL, [90])[0].mean
+
+    assert p90([1.0, 0, 0]) > p90([0, 0, 0]) > p90([0, 1.0, 0])
+    # Expected new arrivals of a risky type raise the forecast too.
+    with_arrivals = forecast_pair(alpha, beta, np.zeros(3), HL, [90], 7.0, np.array([0.02, 0, 0]))[
+        0
+    ].mean
+    assert with_arrivals > p90([0, 0, 0])
+
+
+def test_type_shares_sum_to_one_and_keep_signs() -> None:
+    beta = np.array([[1.0, -2.0, 0.5]] * 10)
+    out = type_contributions(beta, np.array([1.0, 0.5, 0.0]), ["a", "b", "c"])
+    assert [k for k, _, _ in out] == ["a", "b", "c"]
+    assert np.isclose(sum(s for _, _, s in out), 1.0)
+    assert out[0][1] > 0 > out[1][1] and out[2][1] == 0
+
+
+@pytest.mark.parametrize(
+    ("p", "expected"),
+    [
+        (0.0, "remote"),
+        (0.049, "remote"),
+        (0.05, "very unlikely"),
+        (0.2, "unlikely"),
+        (0.449, "unlikely"),
+        (0.45, "roughly even chance"),
+        (0.55, "likely"),
+        (0.8, "very likely"),
+        (0.95, "almost certain"),
+        (1.0, "almost certain"),
+    ],
+)
+def test_icd203_bands(p: float, expected: str) -> None:
+    assert phrase(p) == expected
+
+
+def test_band_span() -> None:
+    assert band_span(0.21, 0.40) == 1 and band_span(0.04, 0.30) == 3

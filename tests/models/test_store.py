@@ -1,0 +1,181 @@
+"""The model over the real database (SQLite and PostgreSQL): runs, publication, forecasts."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import xarray as xr
+from sqlmodel import select
+
+from models.forecaster import Forecaster
+from models.hazard import FitConfig
+from models.refit import refit
+from models.runs import list_runs
+from service.cli import main
+from signals.clock import utcnow
+from signals.config import Settings
+from signals.db import Database
+from signals.errors import InvalidInput, NotFound
+from signals.events import record_events
+from signals.factions import create_faction
+from signals.scenario import load_demo
+from signals.schemas import EventIn, FactionIn
+from signals.tables import IndicatorEvent
+from signals.taxonomy import Taxonomy
+
+PAIR = "haqqani-network--kandahar-leadership"
+FIT = FitConfig(draws=1000, tune=500, chains=2, cores=1, sampler="pymc")
+STARVED = FitConfig(draws=20, tune=20, chains=2, cores=1, sampler="pymc")
+
+
+@pytest.fixture
+def demo(db: Database, taxonomy: Taxonomy) -> Database:
+    with db.write() as s:
+        load_demo(s, taxonomy)
+    return db
+
+
+def _event(**over: object) -> EventIn:
+    fields: dict[str, object] = {
+        "faction_a": "haqqani-network",
+        "faction_b": "kandahar-leadership",
+        "type": "killing",
+        "occurred_on": utcnow().date().isoformat(),
+        "actor": "Hypothetical commander",
+        "source": "test",
+        "reliability": "B",
+        "credibility": 2,
+    }
+    fields.update(over)
+    return EventIn.model_validate(fields)
+
+
+def test_priors_forecast_until_a_run_is_published_then_the_run_does(
+    demo: Database, settings: Settings, taxonomy: Taxonomy
+) -> None:
+    forecaster = Forecaster(demo, settings, taxonomy)
+    assert forecaster.reload_run() is False
+    prior = forecaster.forecast(PAIR)
+    assert prior.prior_only and prior.run is None
+    assert any("priors alone" in n for n in prior.notes)
+    assert [h.horizon_days for h in prior.horizons] == [30, 90, 180, 365]
+    probabilities = [h.probability for h in prior.horizons]
+    assert probabilities == sorted(probabilities)
+    assert all(0 <= h.lower <= h.probability <= h.upper <= 1 for h in prior.horizons)
+
+    first = refit(demo, settings, taxonomy, config=FIT)
+    assert first.published, first.reason
+    assert first.divergences == 0 and first.max_rhat is not None and first.max_rhat <= 1.01
+    with demo.read() as s:
+        (row,) = list_runs(s)
+    assert Path(row.draws_path).exists() and row.n_pairs == 4 and row.n_ruptures == 0
+    assert xr.open_dataset(row.draws_path, engine="h5netcdf")["beta"].shape[1] == len(
+        taxonomy.types
+    )
+    assert forecaster.reload_run() is True
+    posterior = forecaster.forecast(PAIR)
+    assert not posterior.prior_only and posterior.run is not None
+    assert posterior.run.id == first.id
+
+    # A run that fails its diagnostics is kept, with the reason, but never published.
+    starved = refit(demo, settings, taxonomy, config=STARVED)
+    assert not starved.published and "ESS" in starved.reason
+    assert forecaster.reload_run() is False
+    assert forecaster.forecast(PAIR).run.id == first.id  # type: ignore[union-attr]
+    with demo.read() as s:
+        assert [r.published for r in list_runs(s)] == [False, True]
+
+
+def test_a_fit_with_no_outcomes_is_refused(
+    db: Database, settings: Settings, taxonomy: Taxonomy
+) -> None:
+    with db.write() as s:
+        create_faction(s, FactionIn(id="a", name="A", movement="M"), by="t")
+    with pytest.raises(InvalidInput) as info:
+        refit(db, settings, taxonomy, config=FIT)
+    assert info.value.problems[0].field == "outcomes"
+
+
+def test_bad_requests_name_the_field(
+    demo: Database, settings: Settings, taxonomy: Taxonomy
+) -> None:
+    forecaster = Forecaster(demo, settings, taxonomy)
+    with pytest.raises(NotFound):
+        forecaster.forecast("no--such-pair")
+    for horizons in ([0], [-5], [5 * 365 + 1]):
+        with pytest.raises(InvalidInput) as info:
+            forecaster.forecast(PAIR, horizons=horizons)
+        assert info.value.problems[0].field == "horizon"
+    for as_of in (utcnow() + timedelta(days=2), utcnow() - timedelta(days=3650)):
+        with pytest.raises(InvalidInput) as info:
+            forecaster.forecast(PAIR, as_of=as_of)
+        assert info.value.problems[0].field == "as_of"
+
+
+def test_drivers_name_the_events_and_what_if_stores_nothing(
+    demo: Database, settings: Settings, taxonomy: Taxonomy
+) -> None:
+    forecaster = Forecaster(demo, settings, taxonomy)
+    retro = forecaster.forecast(PAIR, on=utcnow().date().replace(year=2025, month=3, day=2))
+    actors = {d.actor for d in retro.event_drivers}
+    assert {"Sirajuddin Haqqani", "Sher Mohammad Abbas Stanikzai"} <= actors
+    defection = next(d for d in retro.event_drivers if d.type == "defection")
+    assert defection.p_with > defection.p_without and defection.delta > 0
+    assert {d.key for d in retro.type_drivers} >= {"defection", "leader_absence"}
+    assert abs(sum(d.share for d in retro.type_drivers) - 1) < 1e-9
+
+    with demo.read() as s:
+        before = len(list(s.exec(select(IndicatorEvent))))
+    current, hypothetical = forecaster.what_if(PAIR, [_event()])
+    assert hypothetical.horizon(90).probability > current.horizon(90).probability
+    with demo.read() as s:
+        assert len(list(s.exec(select(IndicatorEvent)))) == before
+    with pytest.raises(InvalidInput):
+        forecaster.what_if(PAIR, [_event(faction_a="ttp", faction_b="afghan-taliban")])
+
+
+def test_as_of_forecasts_ignore_later_records_and_new_pairs_are_pooled(
+    demo: Database, settings: Settings, taxonomy: Taxonomy
+) -> None:
+    forecaster = Forecaster(demo, settings, taxonomy)
+    before = utcnow()
+    time.sleep(0.01)
+    with demo.write() as s:
+        record_events(s, taxonomy, [_event()], by="t")
+    then = forecaster.forecast(PAIR, as_of=before)
+    now = forecaster.forecast(PAIR)
+    assert now.horizon(90).probability > then.horizon(90).probability
+    assert now.n_events == then.n_events + 1
+    with demo.write() as s:
+        record_events(s, taxonomy, [_event(faction_a="bla", faction_b="ttp")], by="t")
+    assert forecaster.forecast("bla--ttp").pooled_alpha
+
+    history = forecaster.history(PAIR, 90, step_days=30)
+    assert len(history) >= 12
+    assert [p.on for p in history] == sorted(p.on for p in history)
+    assert all(0 <= p.lower <= p.probability <= p.upper <= 1 for p in history)
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)
+def test_cli_fit_then_forecast_on_the_demo(
+    demo: Database,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("RIFTCAST_DATA_DIR", str(settings.data_dir))
+    monkeypatch.delenv("RIFTCAST_DATABASE_URL", raising=False)
+    assert main(["fit", "--chains", "2", "--tune", "500", "--draws", "1000"]) == 0
+    assert "published" in capsys.readouterr().out
+    assert main(["forecast", PAIR, "--on", "2025-03-02", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [h["horizon_days"] for h in result["horizons"]] == [30, 90, 180, 365]
+    assert result["run"]["published"] and not result["prior_only"]
+    assert all(h["phrase"] for h in result["horizons"])
+    assert "Sher Mohammad Abbas Stanikzai" in {d["actor"] for d in result["event_drivers"]}
+    assert main(["forecast", PAIR, "--horizon", "0"]) == 1
+    assert "horizon" in capsys.readouterr().err

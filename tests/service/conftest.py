@@ -1,0 +1,56 @@
+"""Fixtures for API tests: the app over a fresh database, and a key of each role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+from signals import access
+from signals.config import Settings
+from signals.db import Database
+from signals.scenario import load_demo
+from signals.taxonomy import load_taxonomy
+
+PAIR = "haqqani-network--kandahar-leadership"
+
+
+@dataclass(frozen=True)
+class Keys:
+    reader: str
+    analyst: str
+    admin: str
+
+    def headers(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {getattr(self, role)}"}
+
+
+@pytest.fixture
+def keys(db: Database) -> Keys:
+    with db.write() as s:
+        made = {role: access.create_key(s, f"{role}-1", role)[1] for role in access.ROLES}
+    return Keys(**made)
+
+
+@pytest.fixture
+def demo(db: Database) -> Database:
+    with db.write() as s:
+        load_demo(s, load_taxonomy())
+    return db
+
+
+@pytest.fixture
+def client(settings: Settings, keys: Keys) -> Iterator[TestClient]:
+    app = create_app(settings)
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def demo_client(settings: Settings, keys: Keys, demo: Database) -> Iterator[TestClient]:
+    app = create_app(settings)
+    with TestClient(app) as c:
+        yield c

@@ -1,0 +1,65 @@
+"""Helpers for tests that run a real `riftcast serve` process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from signals.config import Settings
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        time.sleep(0.1)
+    raise RuntimeError("server did not become ready")
+
+
+@contextmanager
+def riftcast_serve(settings: Settings, workers: int = 1) -> Iterator[str]:
+    """`riftcast serve --workers N` over the settings' database; yields its base URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "RIFTCAST_DATA_DIR": str(settings.data_dir),
+        "RIFTCAST_RUN_WORKER": "false",
+        "RIFTCAST_RATE_LIMIT_PER_MINUTE": "0",
+    }
+    env.pop("RIFTCAST_DATABASE_URL", None)
+    if settings.database_url:
+        env["RIFTCAST_DATABASE_URL"] = settings.database_url
+    riftcast = str(Path(sys.executable).parent / "riftcast")
+    proc = subprocess.Popen(
+        [riftcast, "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

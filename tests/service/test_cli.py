@@ -1,0 +1,66 @@
+"""`riftcast keys` and `riftcast demo`'s admin key."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+import pytest
+
+from service.commands import data, keys
+from signals import access
+from signals.config import Settings
+from signals.db import Database
+from signals.errors import DomainError
+from signals.tables import RefitJob
+
+
+def main(argv: Sequence[str]) -> int:
+    """`riftcast` with only the commands under test (service.cli imports every command)."""
+    parser = argparse.ArgumentParser(prog="riftcast")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for module in (data, keys):
+        module.register(sub)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except DomainError:
+        return 1
+
+
+@pytest.fixture
+def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("RIFTCAST_DATA_DIR", str(settings.data_dir))
+    if settings.database_url:
+        monkeypatch.setenv("RIFTCAST_DATABASE_URL", settings.database_url)
+    return settings
+
+
+def test_keys_commands(env: Settings, db: Database, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["keys", "create", "--role", "analyst", "--name", "ana"]) == 0
+    secret = capsys.readouterr().out.strip().splitlines()[-1]
+    with db.read() as s:
+        row = access.verify_key(s, secret)
+    assert row is not None and row.role == "analyst" and row.name == "ana"
+    assert main(["keys", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "ana" in out and secret not in out
+    assert main(["keys", "revoke", row.prefix]) == 0
+    with db.read() as s:
+        assert access.verify_key(s, secret) is None
+    assert main(["keys", "revoke", "nothing-like-it"]) == 1
+
+
+def test_demo_prints_an_admin_key_once(
+    env: Settings, db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if x.startswith("Admin key for the demo"))
+    secret = line.rsplit(" ", 1)[1]
+    with db.read() as s:
+        key = access.verify_key(s, secret)
+        assert key is not None and key.role == "admin"
+        assert s.query(RefitJob).count() == 1
+    assert main(["demo"]) == 0
+    assert "Admin key" not in capsys.readouterr().out

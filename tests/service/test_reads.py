@@ -1,0 +1,73 @@
+"""Reads: filters, cursor pagination, 404/405 problems, ops endpoints."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.service.conftest import PAIR, Keys
+
+
+def test_lists(demo_client: TestClient, keys: Keys) -> None:
+    h = keys.headers("reader")
+    assert any(
+        f["id"] == "haqqani-network"
+        for f in demo_client.get("/v1/factions", headers=h).json()["items"]
+    )
+    pairs = demo_client.get("/v1/pairs", headers=h).json()["items"]
+    assert PAIR in {p["id"] for p in pairs}
+    assert demo_client.get(f"/v1/pairs/{PAIR}", headers=h).json()["id"] == PAIR
+    types = demo_client.get("/v1/indicator-types", headers=h).json()
+    assert types["version"] and types["items"][0]["key"]
+    assert demo_client.get("/v1/outcomes", headers=h).json()["items"]
+    assert demo_client.get("/v1/model/runs", headers=h).json() == {"items": []}
+    assert demo_client.get("/v1/model/runs/NOPE", headers=h).status_code == 404
+
+
+def test_event_filters_and_cursor(demo_client: TestClient, keys: Keys) -> None:
+    h = keys.headers("reader")
+    everything = demo_client.get("/v1/events?limit=500", headers=h).json()["items"]
+    assert len(everything) > 3
+    seen, cursor = [], None
+    while True:
+        url = "/v1/events?limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = demo_client.get(url, headers=h).json()
+        seen += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert [e["id"] for e in seen] == [e["id"] for e in everything]
+    one = everything[0]
+    r = demo_client.get(f"/v1/events?pair={PAIR}&type={one['type']}", headers=h).json()["items"]
+    assert r and all(e["pair_id"] == PAIR and e["type"] == one["type"] for e in r)
+    r = demo_client.get("/v1/events?occurred_from=2999-01-01", headers=h).json()["items"]
+    assert r == []
+    r = demo_client.get("/v1/events?as_of=2000-01-01T00:00:00Z", headers=h).json()["items"]
+    assert r == []
+    r = demo_client.get("/v1/events?recorded_to=2000-01-01T00:00:00", headers=h).json()["items"]
+    assert r == []
+    assert demo_client.get("/v1/events?as_of=notadate", headers=h).status_code == 422
+    r = demo_client.get("/v1/events?as_of=9999-12-31T23:59:59-05:00", headers=h)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "as_of"
+    assert demo_client.get("/v1/events/NOPE", headers=h).status_code == 404
+
+
+def test_unknown_route_and_method_are_problems(demo_client: TestClient, keys: Keys) -> None:
+    r = demo_client.get("/v1/nothing", headers=keys.headers("reader"))
+    assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+    r = demo_client.delete("/v1/factions", headers=keys.headers("admin"))
+    assert r.status_code == 405 and r.json()["status"] == 405
+
+
+def test_ops(demo_client: TestClient) -> None:
+    assert demo_client.get("/healthz").json() == {"status": "ok"}
+    metrics = demo_client.get("/metrics")
+    assert metrics.status_code == 200
+    assert "riftcast_http_requests_total" in metrics.text
+    assert "riftcast_forecast_cache" in metrics.text or "riftcast_events_accepted" in metrics.text
+    spec = demo_client.get("/openapi.json").json()
+    assert "Problem" in spec["components"]["schemas"]
+    for name, schema in spec["components"]["schemas"].items():
+        if name in ("Problem", "FieldError") or name.startswith(("Body_", "ValidationError")):
+            continue
+        assert schema.get("description"), name
+    assert demo_client.get("/docs").status_code == 200

@@ -1,0 +1,190 @@
+"""The event log on SQLite and PostgreSQL: pairs, as-of queries, corrections, append-only."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlmodel import select
+
+from signals.clock import utcnow
+from signals.db import Database
+from signals.errors import InvalidInput, NotFound
+from signals.events import EventFilter, events_as_of, list_events, record_events, retract_event
+from signals.factions import list_pairs
+from signals.tables import IndicatorEvent, Outcome
+from signals.taxonomy import Taxonomy
+from tests.signals.conftest import event
+
+
+def test_pair_is_created_in_canonical_order(two_factions: Database, taxonomy: Taxonomy) -> None:
+    with two_factions.write() as s:
+        (row,) = record_events(s, taxonomy, [event()], by="ana")
+    assert row.pair_id == "north--south"
+    assert row.kind == "report" and row.submitted_by == "ana" and row.precision == "day"
+    with two_factions.read() as s:
+        (pair,) = list_pairs(s)
+    assert (pair.faction_a, pair.faction_b, pair.status) == ("north", "south", "cohesive")
+
+
+def test_event_ids_sort_by_recording_time(two_factions: Database, taxonomy: Taxonomy) -> None:
+    ids = []
+    for _ in range(3):
+        with two_factions.write() as s:
+            ids.append(record_events(s, taxonomy, [event()], by="a")[0].id)
+        time.sleep(0.002)
+    assert ids == sorted(ids) and len(set(ids)) == 3 and all(len(i) == 26 for i in ids)
+
+
+def test_as_of_sees_only_what_was_known(two_factions: Database, taxonomy: Taxonomy) -> None:
+    with two_factions.write() as s:
+        first = record_events(s, taxonomy, [event(actor="first")], by="a")[0]
+    between = utcnow()
+    time.sleep(0.01)
+    with two_factions.write() as s:
+        record_events(s, taxonomy, [event(actor="second")], by="a")
+    with two_factions.read() as s:
+        then = events_as_of(s, between, "north--south")
+        now = events_as_of(s, None, "north--south")
+        before = events_as_of(s, between - timedelta(days=1), "north--south")
+    assert [e.id for e in then] == [first.id]
+    assert [e.actor for e in now] == ["first", "second"]
+    assert before == []
+
+
+def test_correction_supersedes_and_retraction_withdraws(
+    two_factions: Database, taxonomy: Taxonomy
+) -> None:
+    with two_factions.write() as s:
+        original = record_events(s, taxonomy, [event(intensity=0.3)], by="a")[0]
+    t_original = utcnow()
+    time.sleep(0.01)
+    with two_factions.write() as s:
+        fixed = record_events(s, taxonomy, [event(intensity=0.9, supersedes=original.id)], by="b")[
+            0
+        ]
+    t_fixed = utcnow()
+    time.sleep(0.01)
+    with two_factions.write() as s:
+        retraction = retract_event(s, fixed.id, "source recanted", by="c")
+    with two_factions.read() as s:
+        assert [e.id for e in events_as_of(s, t_original)] == [original.id]
+        assert [e.id for e in events_as_of(s, t_fixed)] == [fixed.id]
+        assert events_as_of(s) == []
+        # Nothing was deleted: the log holds all three rows.
+        rows = list(s.exec(select(IndicatorEvent).order_by(IndicatorEvent.id)))
+    assert [r.kind for r in rows] == ["report", "correction", "retraction"]
+    assert fixed.kind == "correction" and retraction.supersedes == fixed.id
+    assert retraction.reason == "source recanted"
+
+
+def test_cannot_correct_or_retract_twice(two_factions: Database, taxonomy: Taxonomy) -> None:
+    with two_factions.write() as s:
+        original = record_events(s, taxonomy, [event()], by="a")[0]
+    with two_factions.write() as s:
+        retract_event(s, original.id, "wrong", by="a")
+    with (
+        pytest.raises(InvalidInput, match="already corrected or retracted"),
+        two_factions.write() as s,
+    ):
+        retract_event(s, original.id, "again", by="a")
+    with pytest.raises(InvalidInput) as info, two_factions.write() as s:
+        record_events(s, taxonomy, [event(supersedes=original.id)], by="a")
+    assert info.value.problems[0].field == "supersedes"
+    with pytest.raises(NotFound), two_factions.write() as s:
+        retract_event(s, "01J0000000000000000000000X", "unknown", by="a")
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE indicator_event SET intensity = 0.1",
+        "DELETE FROM indicator_event",
+        "UPDATE outcome SET status = 'ruptured'",
+        "DELETE FROM outcome",
+    ],
+)
+def test_database_refuses_updates_and_deletes(
+    two_factions: Database, taxonomy: Taxonomy, statement: str
+) -> None:
+    from signals.outcomes import record_outcomes
+    from signals.schemas import OutcomeIn
+
+    with two_factions.write() as s:
+        record_events(s, taxonomy, [event()], by="a")
+        record_outcomes(
+            s,
+            [OutcomeIn(faction_a="north", faction_b="south", status="cohesive", on="2024-06-01")],
+            by="a",
+        )
+    with (
+        pytest.raises((DBAPIError, IntegrityError), match="append-only"),
+        two_factions.write() as s,
+    ):
+        s.exec(text(statement))  # type: ignore[call-overload]
+    with two_factions.read() as s:
+        assert len(list(s.exec(select(IndicatorEvent)))) == 1
+        assert len(list(s.exec(select(Outcome)))) == 1
+
+
+def test_bad_batch_writes_nothing_and_names_each_item(
+    two_factions: Database, taxonomy: Taxonomy
+) -> None:
+    batch = [event(), event(type="no_such_type"), event(faction_b="west")]
+    with pytest.raises(InvalidInput) as info, two_factions.write() as s:
+        record_events(s, taxonomy, batch, by="a")
+    assert {(p.line, p.field) for p in info.value.problems} == {(1, "type"), (2, "faction_b")}
+    with two_factions.read() as s:
+        assert events_as_of(s) == [] and list_pairs(s) == []
+
+
+def test_listing_filters_and_cursor(two_factions: Database, taxonomy: Taxonomy) -> None:
+    with two_factions.write() as s:
+        rows = record_events(
+            s,
+            taxonomy,
+            [
+                event(actor=f"actor{i}", type="defection" if i % 2 else "purge_or_arrest")
+                for i in range(5)
+            ],
+            by="a",
+        )
+    with two_factions.read() as s:
+        page1, cursor = list_events(s, EventFilter(pair_id="north--south"), None, 2)
+        page2, cursor2 = list_events(s, EventFilter(pair_id="north--south"), cursor, 2)
+        page3, cursor3 = list_events(s, EventFilter(pair_id="north--south"), cursor2, 2)
+        purges, _ = list_events(s, EventFilter(type="purge_or_arrest"), None, 10)
+        actor, _ = list_events(s, EventFilter(actor="actor3"), None, 10)
+    assert [e.id for e in page1 + page2 + page3] == [r.id for r in rows]
+    assert cursor3 is None and len(page3) == 1
+    assert len(purges) == 3 and [e.actor for e in actor] == ["actor3"]
+
+
+def test_as_of_query_uses_the_pair_recorded_index(two_factions: Database) -> None:
+    with two_factions.read() as s:
+        if two_factions.is_sqlite:
+            plan = " ".join(
+                str(r)
+                for r in s.exec(
+                    text(  # type: ignore[call-overload]
+                        "EXPLAIN QUERY PLAN SELECT * FROM indicator_event "
+                        "WHERE pair_id = 'north--south' AND recorded_at <= '2030-01-01'"
+                    )
+                )
+            )
+            assert "ix_event_pair_recorded" in plan
+        else:
+            s.exec(text("SET enable_seqscan = off"))  # type: ignore[call-overload]
+            plan = " ".join(
+                str(r)
+                for r in s.exec(
+                    text(  # type: ignore[call-overload]
+                        "EXPLAIN SELECT * FROM indicator_event "
+                        "WHERE pair_id = 'north--south' AND recorded_at <= now()"
+                    )
+                )
+            )
+            assert "ix_event_pair_recorded" in plan
