@@ -59,7 +59,7 @@ def run() -> str:
         data = world.training_data()
         for sampler in ("pymc", "nutpie"):
             t0 = time.perf_counter()
-            post = fit(data, priors, FitConfig(sampler=sampler))  # the default: 4 chains × 1000
+            post = fit(data, priors, FitConfig(sampler=sampler))  # the defaults
             seconds = time.perf_counter() - t0
             ok, _ = post.passes()
             scaling.append(
@@ -72,7 +72,7 @@ def run() -> str:
             )
     out = table("Model budgets (median of repeated runs)", ["measure", "figure", "budget"], rows)
     out += table(
-        "Full refit, default taxonomy (12 types), 4 chains × 1,000 draws + 1,000 tune, "
+        "Full refit, default taxonomy (12 types), 2 chains × 2,000 draws + 1,000 tune, "
         "compile included; budget < 60 s at 50 pairs",
         ["size", "sampler", "seconds", "diagnostics pass"],
         scaling,

@@ -15,12 +15,16 @@ import numpy as np
 from sqlmodel import Session
 
 from models.features import EventArrays, Grid
-from signals.events import events_as_of
+from signals.events import EventRecord, event_records_as_of
 from signals.outcomes import outcomes_as_of
 from signals.tables import IndicatorEvent
 from signals.taxonomy import Taxonomy
 
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+# What the model reads an event from: a stored record, or an ORM row (a what-if's
+# hypothetical events are never stored).
+EventRow = EventRecord | IndicatorEvent
 
 
 def day_number(value: date) -> float:
@@ -32,7 +36,7 @@ def date_of(day: float) -> date:
     return date.fromordinal(math.floor(day) + EPOCH_ORDINAL)
 
 
-def event_day(row: IndicatorEvent) -> float:
+def event_day(row: EventRow) -> float:
     """The event's date on the time axis: the middle of its period when only the month or
     the year is known, but never later than the day it was recorded."""
     start = row.occurred_on
@@ -52,19 +56,18 @@ class EventTable:
 
     pair_ids: tuple[str, ...]
     arrays: EventArrays
-    rows: tuple[IndicatorEvent, ...]
+    rows: tuple[EventRow, ...]
 
 
-def to_arrays(
-    rows: Sequence[IndicatorEvent], pair_ids: Sequence[str], taxonomy: Taxonomy
-) -> EventTable:
+def to_arrays(rows: Sequence[EventRow], pair_ids: Sequence[str], taxonomy: Taxonomy) -> EventTable:
     """Rows of known types and pairs → arrays; events of types no longer in the taxonomy
     are left out (they have no prior and no half-life)."""
     index = {pid: i for i, pid in enumerate(pair_ids)}
-    keep = [r for r in rows if r.pair_id in index and taxonomy.get(r.type) is not None]
+    kinds = {key: k for k, key in enumerate(taxonomy.keys)}
+    keep = [r for r in rows if r.pair_id in index and r.type in kinds]
     arrays = EventArrays(
         pair=np.array([index[r.pair_id] for r in keep], dtype=np.int64),
-        kind=np.array([taxonomy.index(r.type) for r in keep], dtype=np.int64),
+        kind=np.array([kinds[r.type] for r in keep], dtype=np.int64),
         day=np.array([event_day(r) for r in keep], dtype=np.float64),
         weight=np.array(
             [taxonomy.event_weight(r.reliability, r.credibility, r.intensity) for r in keep],
@@ -78,7 +81,7 @@ def to_arrays(
 def load_pair_events(
     session: Session, taxonomy: Taxonomy, pair_id: str, as_of: datetime | None
 ) -> EventTable:
-    return to_arrays(events_as_of(session, as_of, pair_id), [pair_id], taxonomy)
+    return to_arrays(event_records_as_of(session, as_of, pair_id), [pair_id], taxonomy)
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,7 @@ def load_training(
     cohesive. Pairs with no outcome contribute no likelihood: their status is unknown.
     """
     outcomes = outcomes_as_of(session, as_of)
-    events = events_as_of(session, as_of)
+    events = event_records_as_of(session, as_of)
     pair_ids = sorted({o.pair_id for o in outcomes})
     days = [event_day(e) for e in events if e.pair_id in set(pair_ids)]
     days += [day_number(o.on_date) for o in outcomes]

@@ -28,6 +28,42 @@ class HorizonForecast:
     phrase_uncertain: bool
 
 
+def _future_logit(
+    alpha: np.ndarray,
+    beta: np.ndarray,
+    evidence_now: np.ndarray,
+    half_lives: np.ndarray,
+    n_steps: int,
+    step_days: float,
+    arrival: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """((D, S) log-odds of the hazard in each future step, (K, S) decay of today's evidence
+    to the start of each step)."""
+    ages = np.arange(n_steps) * step_days  # step s starts s·step days from now
+    keep = 0.5 ** (ages[None, :] / half_lives[:, None])  # (K, S)
+    decayed = np.asarray(evidence_now)[:, None] * keep
+    if arrival is not None:
+        decayed = decayed + (np.asarray(arrival) * half_lives / math.log(2))[:, None] * (1 - keep)
+    return np.asarray(alpha)[:, None] + np.asarray(beta) @ decayed, keep
+
+
+def _within(logit: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """(..., S) step log-odds → (..., H) P(rupture within each horizon, in steps)."""
+    n_steps = logit.shape[-1]
+    log_survive = -np.logaddexp(0.0, logit)  # log(1 - h), stable
+    zeros = np.zeros((*logit.shape[:-1], 1))
+    cum = np.concatenate([zeros, np.cumsum(log_survive, axis=-1)], axis=-1)
+    full = np.floor(steps).astype(np.int64)
+    frac = steps - full
+    partial = np.where(full < n_steps, frac, 0.0) * log_survive[..., np.minimum(full, n_steps - 1)]
+    return -np.expm1(cum[..., full] + partial)
+
+
+def _steps(horizons_days: Sequence[int], step_days: float) -> tuple[np.ndarray, int]:
+    steps = np.asarray(horizons_days, dtype=np.float64) / step_days
+    return steps, max(1, math.ceil(float(steps.max())))
+
+
 def horizon_draws(
     alpha: np.ndarray,
     beta: np.ndarray,
@@ -42,20 +78,37 @@ def horizon_draws(
     `arrival` (K,) is the evidence expected to arrive per day (graded weight per day of each
     type); its decayed accumulation over τ days is arrival · hl/ln 2 · (1 − 0.5^(τ/hl)).
     """
-    steps = np.asarray(horizons_days, dtype=np.float64) / step_days
-    n_steps = max(1, math.ceil(float(steps.max())))
-    ages = np.arange(n_steps) * step_days  # step s starts s·step days from now
-    keep = 0.5 ** (ages[None, :] / half_lives[:, None])  # (K, S)
-    decayed = np.asarray(evidence_now)[:, None] * keep
-    if arrival is not None:
-        decayed = decayed + (np.asarray(arrival) * half_lives / math.log(2))[:, None] * (1 - keep)
-    logit = np.asarray(alpha)[:, None] + np.asarray(beta) @ decayed  # (D, S)
-    log_survive = -np.logaddexp(0.0, logit)  # log(1 - h), stable
-    cum = np.concatenate([np.zeros((logit.shape[0], 1)), np.cumsum(log_survive, axis=1)], 1)
-    full = np.floor(steps).astype(np.int64)
-    frac = steps - full
-    partial = np.where(full < n_steps, frac, 0.0) * log_survive[:, np.minimum(full, n_steps - 1)]
-    return -np.expm1(cum[:, full] + partial)
+    steps, n_steps = _steps(horizons_days, step_days)
+    logit, _ = _future_logit(alpha, beta, evidence_now, half_lives, n_steps, step_days, arrival)
+    return _within(logit, steps)
+
+
+def mean_without(
+    alpha: np.ndarray,
+    beta: np.ndarray,
+    evidence_now: np.ndarray,
+    half_lives: np.ndarray,
+    horizon_days: int,
+    kinds: np.ndarray,
+    amounts: np.ndarray,
+    step_days: float = 7.0,
+    arrival: np.ndarray | None = None,
+) -> tuple[float, np.ndarray]:
+    """(mean P(rupture within the horizon), the same mean with each (kind, amount) of
+    evidence taken out of today's) — every event driver in one vectorised pass.
+
+    Taking amount c out of type k lowers step s's log-odds by beta_k · c · decay_k(s).
+    """
+    steps, n_steps = _steps([horizon_days], step_days)
+    logit, keep = _future_logit(alpha, beta, evidence_now, half_lives, n_steps, step_days, arrival)
+    base = float(_within(logit, steps).mean())
+    kinds = np.asarray(kinds, dtype=np.int64)
+    if kinds.size == 0:
+        return base, np.zeros(0)
+    amounts = np.minimum(np.asarray(amounts, dtype=np.float64), np.asarray(evidence_now)[kinds])
+    shift = (np.asarray(beta)[:, kinds].T * amounts[:, None])[:, :, None] * keep[kinds][:, None, :]
+    without = _within(logit[None, :, :] - shift, steps)  # (E, D, 1)
+    return base, without.mean(axis=(1, 2))
 
 
 def summarise(draws: np.ndarray, horizons_days: Sequence[int]) -> list[HorizonForecast]:

@@ -18,7 +18,15 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from models import forecast as fc
-from models.data import EventTable, date_of, day_number, end_of_day, load_pair_events, to_arrays
+from models.data import (
+    EventRow,
+    EventTable,
+    date_of,
+    day_number,
+    end_of_day,
+    load_pair_events,
+    to_arrays,
+)
 from models.features import EventArrays, arrival_rates, event_contributions, evidence_at
 from models.hazard import Posterior, prior_draws
 from models.priors import half_lives, priors_from
@@ -241,19 +249,25 @@ class Forecaster:
         """
         horizon = EVENT_DRIVER_HORIZON
         contributions = event_contributions(table.arrays, self.half_lives, day)
-        step = self.settings.step_days
-        (base,) = fc.forecast_pair(alpha, beta, now, self.half_lives, (horizon,), step, rate)
         # Rank by the posterior-mean log-odds each event adds, then price the heaviest.
         weight = np.abs(beta.mean(axis=0)[table.arrays.kind] * contributions)
         weight[~visible | (contributions <= 0)] = -1.0
         ranked = [int(i) for i in np.argsort(-weight)[:MAX_EVENT_DRIVERS] if weight[i] >= 0]
-        drivers = []
-        for i in ranked:
-            without = now.copy()
-            without[table.arrays.kind[i]] -= contributions[i]
-            without = np.maximum(without, 0.0)
-            (alt,) = fc.forecast_pair(alpha, beta, without, self.half_lives, (horizon,), step, rate)
-            drivers.append(_driver(table.rows[i], horizon, float(base.mean), float(alt.mean)))
+        base, without = fc.mean_without(
+            alpha,
+            beta,
+            now,
+            self.half_lives,
+            horizon,
+            table.arrays.kind[ranked],
+            contributions[ranked],
+            self.settings.step_days,
+            rate,
+        )
+        drivers = [
+            _driver(table.rows[i], horizon, base, float(p_without))
+            for i, p_without in zip(ranked, without, strict=True)
+        ]
         return tuple(sorted(drivers, key=lambda d: -abs(d.delta)))
 
     def forecast_all(self, horizons: Sequence[int] | None = None) -> list[PairForecast]:
@@ -333,7 +347,7 @@ def _before_any_data(session: Session, when: datetime) -> bool:
     return first is None or to_utc(first) > when
 
 
-def _driver(row: IndicatorEvent, horizon: int, p_with: float, p_without: float) -> EventDriver:
+def _driver(row: EventRow, horizon: int, p_with: float, p_without: float) -> EventDriver:
     return EventDriver(
         event_id=row.id,
         type=row.type,

@@ -46,13 +46,17 @@ class Priors:
 
 @dataclass(frozen=True)
 class FitConfig:
-    draws: int = 1000
+    """How a fit samples. The defaults suit this 2-core machine: one chain per core, long
+    chains rather than many (tuning is paid per chain), and a `target_accept` of 0.95, at
+    which the simulated 50-pair world samples without divergences where 0.9 sometimes left
+    one or two — and a divergent run is not published."""
+
+    draws: int = 2000
     tune: int = 1000
-    chains: int = 4
+    chains: int = 2
     cores: int = 2
-    target_accept: float = 0.9
-    # On divergences, sample once more with a smaller step (the usual remedy); sparse data
-    # such as a few pairs with no rupture needs it, larger data samples faster without it.
+    target_accept: float = 0.95
+    # On divergences, sample once more with a smaller step (the usual remedy).
     retry_target_accept: float | None = 0.99
     seed: int = 0
     thin_to: int = 1000
@@ -178,19 +182,35 @@ def prior_draws(priors: Priors, n_pairs: int, n_draws: int, seed: int) -> Poster
 
 
 def build_model(data: TrainingData, priors: Priors):  # type: ignore[no-untyped-def]
+    """The hazard model, sampled with the evidence centred on its mean.
+
+    Evidence is never negative, so the baseline `mu_alpha` and every `beta` are strongly
+    correlated in the posterior when evidence enters raw; NUTS then needs long, divergence-
+    prone trajectories. The sampler therefore moves `mu_c`, the log-odds at the average
+    evidence, and `mu_alpha = mu_c − x̄·beta` is derived. The prior stays exactly the one on
+    `mu_alpha` (a potential on the derived value; the map has unit Jacobian), so posteriors,
+    stored draws and simulation-based calibration are unchanged; only the geometry is easier.
+    """
     import pymc as pm
     import pytensor.tensor as pt
 
+    xbar = data.x.mean(axis=0) if len(data.x) else np.zeros(len(priors.beta_mu))
     coords = {"pair": np.arange(data.n_pairs), "kind": np.arange(len(priors.beta_mu))}
     with pm.Model(coords=coords) as model:
-        x = pm.Data("x", data.x)
+        x = pm.Data("x", data.x - xbar)
         pair = pm.Data("pair_idx", data.pair)
-        mu_alpha = pm.Normal("mu_alpha", priors.alpha_mu, priors.alpha_mu_sd)
+        mu_c = pm.Flat("mu_c", initval=priors.alpha_mu + float(xbar @ priors.beta_mu))
         sigma_alpha = pm.HalfNormal("sigma_alpha", priors.alpha_sigma_sd)
         z = pm.Normal("z", 0.0, 1.0, dims="pair")
-        alpha = pm.Deterministic("alpha", mu_alpha + sigma_alpha * z, dims="pair")
         beta = pm.Normal("beta", priors.beta_mu, priors.beta_sd, dims="kind")
-        pm.Bernoulli("y", logit_p=alpha[pair] + pt.dot(x, beta), observed=data.y)
+        mu_alpha = pm.Deterministic("mu_alpha", mu_c - pt.dot(xbar, beta))
+        pm.Potential(
+            "mu_alpha_prior",
+            pm.logp(pm.Normal.dist(priors.alpha_mu, priors.alpha_mu_sd), mu_alpha),
+        )
+        pm.Deterministic("alpha", mu_alpha + sigma_alpha * z, dims="pair")
+        logit_p = mu_c + sigma_alpha * z[pair] + pt.dot(x, beta)
+        pm.Bernoulli("y", logit_p=logit_p, observed=data.y)
     return model
 
 
@@ -263,7 +283,7 @@ def _diagnose(idata) -> tuple[float, float, int]:  # type: ignore[no-untyped-def
     """(max R-hat, min bulk ESS, divergent transitions) over every sampled parameter."""
     import arviz as az
 
-    names = ["mu_alpha", "sigma_alpha", "z", "beta"]
+    names = ["mu_c", "mu_alpha", "sigma_alpha", "z", "beta"]
     rhat = az.rhat(idata, var_names=names)
     ess = az.ess(idata, var_names=names, method="bulk")
     max_rhat = float(max(float(rhat[v].max()) for v in names))

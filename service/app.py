@@ -20,6 +20,7 @@ from models.forecaster import Forecaster
 from service import problems
 from service.auth import KeyCache, RateLimiter
 from service.cache import ForecastCache
+from service.fastpath import ForecastFastPath
 from service.metrics import Metrics, MetricsMiddleware
 from service.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from service.routes import (
@@ -70,7 +71,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     forecaster = await anyio.to_thread.run_sync(make_forecaster, db, settings, taxonomy)
     cache = ForecastCache(forecaster, app.state.metrics, settings.forecast_cache_seconds)
     broker = Broker()
-    poller = ChangePoller(db, cache, broker, settings.cache_check_seconds)
+    poller = ChangePoller(db, cache, broker, settings.cache_check_seconds, app.state.key_cache)
     app.state.db, app.state.taxonomy, app.state.forecaster = db, taxonomy, forecaster
     app.state.cache, app.state.broker, app.state.poller = cache, broker, poller
     await poller.start()
@@ -99,7 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = Metrics()
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
-    app.state.key_cache = KeyCache()
+    app.state.key_cache = KeyCache(settings.key_cache_seconds)
     problems.install(app)
 
     for module in (
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(dashboard.router)  # `/` and `/static/…`
 
     # Outermost last: metrics see every response, including 413s and security headers.
+    app.add_middleware(ForecastFastPath)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

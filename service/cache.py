@@ -36,6 +36,19 @@ def serialise(forecast: PairForecast) -> bytes:
     return ForecastPublic.model_validate(forecast, from_attributes=True).model_dump_json().encode()
 
 
+CACHE_CONTROL = "private, no-cache"
+
+
+def etag_matches(header: str | None, etag: str) -> bool:
+    """Whether an `If-None-Match` header names `etag` (weak or strong, or `*`)."""
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
+    return etag in tags
+
+
 def etag_of(body: bytes, *extra: str) -> str:
     digest = hashlib.sha256(body)
     for part in extra:
@@ -56,13 +69,17 @@ class ForecastCache:
     def require(self) -> Forecaster:
         return self.forecaster
 
-    def peek(self, pair_id: str, horizons: Sequence[int] | None = None) -> Entry | None:
-        """A fresh cached entry, or None — without computing (safe on the event loop)."""
+    def peek(
+        self, pair_id: str, horizons: Sequence[int] | None = None, count: bool = True
+    ) -> Entry | None:
+        """A fresh cached entry, or None — without computing (safe on the event loop).
+        `count=False` leaves the hit to be counted by a caller that may still decline."""
         hz = tuple(sorted(set(horizons))) if horizons else ()
         with self._lock:
             entry = self._entries.get((pair_id, hz, utcnow().date().isoformat()))
         if entry is not None and time.monotonic() - entry.stored_at < self.max_age:
-            self.metrics.cache.labels("hit").inc()
+            if count:
+                self.metrics.cache.labels("hit").inc()
             return entry
         return None
 

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-from sqlmodel import select
 
+from service.auth import KeyCache
 from service.cache import Entry, ForecastCache
-from signals.changes import changes_since, latest_change
+from signals.changes import KEY_CHANGE, changes_since, latest_change
 from signals.db import Database
-from signals.tables import Pair
+from signals.factions import list_pairs
 
 log = logging.getLogger("riftcast.stream")
 QUEUE_SIZE = 256
@@ -143,9 +143,17 @@ async def event_stream(
 class ChangePoller:
     """The lifespan task that keeps this process's forecasts fresh."""
 
-    def __init__(self, db: Database, cache: ForecastCache, broker: Broker, interval: float) -> None:
+    def __init__(
+        self,
+        db: Database,
+        cache: ForecastCache,
+        broker: Broker,
+        interval: float,
+        key_cache: KeyCache | None = None,
+    ) -> None:
         self.db = db
         self.cache = cache
+        self.key_cache = key_cache
         self.broker = broker
         self.interval = interval
         self.last_id = 0
@@ -155,15 +163,16 @@ class ChangePoller:
         with self.db.read() as session:
             return latest_change(session)
 
-    def _since(self) -> tuple[int, set[str], bool]:
+    def _since(self) -> tuple[int, set[str], bool, bool]:
         with self.db.read() as session:
             rows = changes_since(session, self.last_id)
             last = rows[-1].id if rows else self.last_id
             pairs = {r.pair_id for r in rows if r.pair_id}
             new_run = any(r.kind == "run" for r in rows)
+            revoked = any(r.kind == KEY_CHANGE for r in rows)
             if new_run:
-                pairs |= set(session.exec(select(Pair.id)))
-        return int(last or 0), pairs, new_run
+                pairs |= {p.id for p in list_pairs(session)}
+        return int(last or 0), pairs, new_run, revoked
 
     async def start(self) -> None:
         self.last_id = await anyio.to_thread.run_sync(self._latest)
@@ -178,10 +187,12 @@ class ChangePoller:
 
     async def poll_once(self) -> None:
         self.polls += 1
-        last, pairs, new_run = await anyio.to_thread.run_sync(self._since)
+        last, pairs, new_run, revoked = await anyio.to_thread.run_sync(self._since)
         if last == self.last_id:
             return
         self.last_id = last
+        if revoked and self.key_cache is not None:
+            self.key_cache.clear()
         if new_run:
             await anyio.to_thread.run_sync(self.cache.forecaster.reload_run)
             self.cache.clear()

@@ -11,6 +11,7 @@ import secrets
 
 from sqlmodel import Session, col, select
 
+from signals.changes import KEY_CHANGE, note_change
 from signals.clock import new_id, utcnow
 from signals.errors import Conflict, InvalidInput, NotFound
 from signals.tables import ApiKey
@@ -87,6 +88,8 @@ def revoke_key(session: Session, id_or_prefix: str) -> ApiKey:
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         session.add(row)
+        # Every server process polls the change log and drops its verified-key cache.
+        note_change(session, None, KEY_CHANGE)
         session.flush()
     return row
 

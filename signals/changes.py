@@ -14,6 +14,10 @@ from sqlmodel import Session, select
 from signals.clock import utcnow
 from signals.tables import ChangeEntry
 
+# A key was revoked: nothing a forecast depends on, but every process must forget the keys
+# it has verified.
+KEY_CHANGE = "key"
+
 
 def note_change(session: Session, pair_id: str | None, kind: str) -> None:
     session.add(ChangeEntry(pair_id=pair_id, kind=kind, at=utcnow()))
@@ -33,4 +37,5 @@ def changes_since(session: Session, after: int, limit: int = 10_000) -> list[Cha
 
 def latest_change_time(session: Session) -> datetime | None:
     """When the newest write was accepted: the knowledge time of a "latest" forecast."""
-    return session.exec(select(func.max(ChangeEntry.at))).one()
+    stmt = select(func.max(ChangeEntry.at)).where(ChangeEntry.kind != KEY_CHANGE)
+    return session.exec(stmt).one()

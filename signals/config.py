@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(
         default=6000, description="Requests per API key per minute; 0 disables the limiter."
     )
+    key_cache_seconds: float = Field(
+        default=2.0,
+        description="How long a verified API key is trusted without asking the database. "
+        "A revocation reaches every worker sooner, through the change log.",
+    )
     cors_origins: list[str] = Field(default_factory=list, description="Closed by default.")
     # The refit worker.
     refit_interval_hours: float = Field(
@@ -46,9 +51,9 @@ class Settings(BaseSettings):
     )
     worker_poll_seconds: float = 2.0
     run_worker: bool = Field(default=True, description="Start the refit worker inside `serve`.")
-    fit_draws: int = 1000
+    fit_draws: int = Field(default=2000, description="Posterior draws per chain.")
     fit_tune: int = 1000
-    fit_chains: int = 4
+    fit_chains: int = Field(default=2, description="Chains (run in parallel, one per core).")
     fit_sampler: str = Field(
         default="auto", description="auto (nutpie when installed), nutpie, or pymc."
     )

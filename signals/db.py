@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
@@ -54,6 +54,11 @@ class Database:
         """A read transaction; closing the session ends it and keeps loaded objects usable."""
         with Session(self.read_engine, expire_on_commit=False) as session:
             yield session
+
+    def ping(self) -> None:
+        """Raise unless the database answers a trivial query (readiness checks)."""
+        with self.read() as session:
+            session.connection().execute(text("SELECT 1"))
 
     def dispose(self) -> None:
         self.write_engine.dispose()

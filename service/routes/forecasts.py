@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
 from sse_starlette import EventSourceResponse
 
-from service.cache import ForecastCache, etag_of
+from service.cache import CACHE_CONTROL, ForecastCache, etag_matches, etag_of
 from service.deps import Reader, get_cache, get_settings
 from service.problems import STD_ERRORS, ApiError, FieldError, responses
 from service.schemas import (
@@ -33,19 +33,9 @@ from signals.db import Database
 
 router = APIRouter(prefix="/v1", tags=["forecasts"])
 
-CACHE_CONTROL = "private, no-cache"
 PairId = Path(max_length=140, description="The pair's id: `faction-a--faction-b`.")
 IfNoneMatch = Header(None, alias="If-None-Match", max_length=2000)
 HORIZON_DOC = "Horizon in days (1–1825); repeat for several. The configured ones by default."
-
-
-def etag_matches(header: str | None, etag: str) -> bool:
-    if not header:
-        return False
-    if header.strip() == "*":
-        return True
-    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
-    return etag in tags
 
 
 def conditional(body: bytes, etag: str, if_none_match: str | None) -> Response:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import text
 
 from service.problems import responses
 from service.schemas import Health, Readiness
@@ -24,8 +23,7 @@ def readyz(request: Request) -> Response:
     from service.problems import problem_response
 
     try:
-        with request.app.state.db.read() as session:
-            session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        request.app.state.db.ping()
     except Exception as exc:
         return problem_response(503, f"database unreachable: {type(exc).__name__}", "/readyz")
     forecaster = request.app.state.cache.forecaster

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from models.forecast import forecast_pair, horizon_draws, type_contributions
+from models.forecast import forecast_pair, horizon_draws, mean_without, type_contributions
 from models.phrases import band_span, phrase
 
 HL = np.array([60.0, 180.0, 365.0])
@@ -101,3 +101,23 @@ def test_icd203_bands(p: float, expected: str) -> None:
 
 def test_band_span() -> None:
     assert band_span(0.21, 0.40) == 1 and band_span(0.04, 0.30) == 3
+
+
+def test_events_taken_out_in_one_pass_match_one_forecast_each() -> None:
+    rng = np.random.default_rng(3)
+    k = 5
+    alpha, beta = rng.normal(-5, 0.5, 400), rng.normal(0.5, 0.4, (400, k))
+    now, hl = rng.uniform(0, 2, k), rng.uniform(30, 200, k)
+    rate = rng.uniform(0, 0.01, k)
+    kinds = np.array([0, 3, 3, 4])
+    amounts = np.array([0.5, 0.2, 9.0, 0.0])  # 9.0 is more than there is: all of it goes
+    base, without = mean_without(alpha, beta, now, hl, 90, kinds, amounts, 7.0, rate)
+    (expected_base,) = forecast_pair(alpha, beta, now, hl, [90], 7.0, rate)
+    assert base == pytest.approx(expected_base.mean)
+    for kind, amount, got in zip(kinds, amounts, without, strict=True):
+        less = now.copy()
+        less[kind] = max(0.0, less[kind] - amount)
+        (one,) = forecast_pair(alpha, beta, less, hl, [90], 7.0, rate)
+        assert got == pytest.approx(one.mean)
+    assert without[3] == pytest.approx(base) and without[2] < without[1] < base
+    assert mean_without(alpha, beta, now, hl, 90, kinds[:0], amounts[:0])[1].shape == (0,)

@@ -1,0 +1,131 @@
+"""The polling fast path: it answers a cached forecast exactly as the route would, and hands
+every other request (miss, unknown or revoked key, `as_of`, odd query, over rate) to it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import anyio
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+from service.fastpath import ForecastFastPath
+from signals import access
+from signals.config import Settings
+from signals.db import Database
+from tests.service.conftest import PAIR, Keys
+
+URL = f"/v1/forecasts/{PAIR}"
+
+
+def fast(
+    client: TestClient, path: str, query: str = "", headers: Sequence[tuple[str, str]] = ()
+) -> tuple[list[dict[str, Any]], bool]:
+    """Run one GET through the middleware alone: (messages it sent, whether it passed on)."""
+    passed: list[str] = []
+
+    async def downstream(scope: Any, receive: Any, send: Any) -> None:
+        passed.append(scope["path"])
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "query_string": query.encode(),
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers],
+        "app": client.app,
+    }
+    anyio.run(ForecastFastPath(downstream), scope, receive, send)
+    return sent, bool(passed)
+
+
+def test_a_cached_forecast_is_answered_byte_for_byte_as_the_route_does(
+    demo_client: TestClient, keys: Keys
+) -> None:
+    h = keys.headers("reader")
+    slow = demo_client.get(URL, headers=h)  # computes, caches, verifies the key
+    assert slow.status_code == 200
+    sent, passed = fast(demo_client, URL, headers=list(h.items()))
+    assert not passed
+    start, body = sent
+    assert start["status"] == 200 and body["body"] == slow.content
+    headers = {k.decode(): v.decode() for k, v in start["headers"]}
+    for name in ("etag", "cache-control", "content-type", "content-length"):
+        assert headers[name] == slow.headers[name]
+    etag = slow.headers["etag"]
+    sent, passed = fast(
+        demo_client, URL, headers=[("X-API-Key", keys.reader), ("If-None-Match", etag)]
+    )
+    assert not passed and sent[0]["status"] == 304 and sent[1]["body"] == b""
+    again = demo_client.get(URL, headers={**h, "If-None-Match": f'W/{etag}, "x"'})
+    assert again.status_code == 304 and again.headers["etag"] == etag
+    # horizons that were computed before are served too, in any order
+    demo_client.get(f"{URL}?horizon=90&horizon=30", headers=h)
+    sent, passed = fast(demo_client, URL, "horizon=30&horizon=90", list(h.items()))
+    assert not passed and b'"horizon_days":30' in sent[1]["body"]
+    # through the whole app, fast answers are counted under the route's own label
+    demo_client.get(URL, headers=h)
+    metrics = demo_client.get("/metrics").text
+    line = 'riftcast_http_requests_total{method="GET",route="/v1/forecasts/{pair_id}",status="200"}'
+    assert float(metrics.split(line)[1].split()[0]) >= 3
+
+
+def test_everything_else_goes_to_the_route(
+    demo_client: TestClient, keys: Keys, db: Database
+) -> None:
+    h = list(keys.headers("reader").items())
+    assert demo_client.get(URL, headers=dict(h)).status_code == 200
+    for query, headers in [
+        ("as_of=2025-03-01T00:00:00Z", h),  # computed, never cached
+        ("horizon=31", h),  # not computed yet
+        ("horizon=abc", h),  # the route's validation error
+        ("horizon=%C2%B2", h),  # a non-ASCII digit
+        ("", []),  # no key: the route answers 401 and audits it
+        ("", [("Authorization", "Bearer not-a-key")]),
+        ("", [("Authorization", f"Basic {keys.reader}")]),
+        ("", [*h, ("If-None-Match", "x" * 2001)]),  # the route's 422
+    ]:
+        assert fast(demo_client, URL, query, headers)[1], (query, headers)
+    assert fast(demo_client, f"{URL}/history", "", h)[1]
+    assert fast(demo_client, "/v1/forecasts/", "", h)[1]
+    assert fast(demo_client, "/v1/forecasts/no--pair", "", h)[1]
+    assert demo_client.get("/v1/forecasts/no--pair", headers=dict(h)).status_code == 404
+
+
+def test_a_key_revoked_by_another_process_is_refused_within_a_poll(
+    settings: Settings, keys: Keys, db: Database, demo: Database
+) -> None:
+    # Keys trusted for an hour: only the change log can make the server forget this one.
+    app = create_app(settings.model_copy(update={"key_cache_seconds": 3600.0}))
+    with TestClient(app) as c:
+        h = keys.headers("reader")
+        assert c.get(URL, headers=h).status_code == 200
+        assert not fast(c, URL, headers=list(h.items()))[1]
+        with db.write() as s:  # as `riftcast keys revoke` does, from outside the server
+            victim = next(k for k in access.list_keys(s) if k.name == "reader-1")
+            access.revoke_key(s, victim.id)
+        deadline = time.monotonic() + 5.0
+        while not fast(c, URL, headers=list(h.items()))[1]:
+            assert time.monotonic() < deadline, "the revocation did not reach the key cache"
+            time.sleep(0.01)
+        assert c.get(URL, headers=h).status_code == 401
+
+
+def test_over_its_rate_a_key_gets_the_routes_429(
+    settings: Settings, keys: Keys, demo: Database
+) -> None:
+    with TestClient(create_app(settings.model_copy(update={"rate_limit_per_minute": 3}))) as c:
+        h = keys.headers("reader")
+        codes = [c.get(URL, headers=h).status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        assert int(c.get(URL, headers=h).headers["retry-after"]) >= 1
