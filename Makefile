@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint unit bench browser postgres clean
+.PHONY: install run test lint unit bench browser postgres wrk clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,7 +41,13 @@ unit: install
 test: install browser postgres lint
 	$(BIN)/pytest -q -n 2 --durations=15
 
-bench: install
+# wrk (Debian's package) generates the read load.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; \
+	  else echo "install Debian's wrk package (sudo apt-get install wrk)"; exit 1; fi; }
+
+bench: install wrk postgres
 	$(BIN)/python -m benchmarks
 
 clean:
