@@ -40,7 +40,7 @@ class Settings(BaseSettings):
         default=6000, description="Requests per API key per minute; 0 disables the limiter."
     )
     key_cache_seconds: float = Field(
-        default=2.0,
+        default=30.0,
         description="How long a verified API key is trusted without asking the database. "
         "A revocation reaches every worker sooner, through the change log.",
     )

@@ -163,6 +163,10 @@ class ChangeEntry(SQLModel, table=True):
     """One row per accepted write that can change a forecast; workers poll it to stay fresh."""
 
     __tablename__ = "change_log"
+    __table_args__ = (
+        Index("ix_change_pair_at", "pair_id", "at"),
+        Index("ix_change_kind_at", "kind", "at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     pair_id: str | None = Field(default=None, max_length=140)

@@ -10,11 +10,22 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import select
 
+from signals import access
+from signals.changes import latest_change_time, note_change
 from signals.clock import utcnow
 from signals.db import Database
 from signals.errors import InvalidInput, NotFound
-from signals.events import EventFilter, events_as_of, list_events, record_events, retract_event
-from signals.factions import list_pairs
+from signals.events import (
+    EventFilter,
+    EventRecord,
+    event_records_as_of,
+    events_as_of,
+    list_events,
+    record_events,
+    retract_event,
+)
+from signals.factions import create_faction, list_pairs
+from signals.schemas import FactionIn
 from signals.tables import IndicatorEvent, Outcome
 from signals.taxonomy import Taxonomy
 from tests.signals.conftest import event
@@ -188,3 +199,47 @@ def test_as_of_query_uses_the_pair_recorded_index(two_factions: Database) -> Non
                 )
             )
             assert "ix_event_pair_recorded" in plan
+
+
+def test_records_are_the_rows_in_force_as_plain_tuples(
+    two_factions: Database, taxonomy: Taxonomy
+) -> None:
+    with two_factions.write() as s:
+        kept, dropped = record_events(s, taxonomy, [event(actor="a"), event(actor="b")], by="x")
+    with two_factions.write() as s:
+        retract_event(s, dropped.id, "wrong", by="x")
+        record_events(s, taxonomy, [event(actor="c", supersedes=kept.id)], by="x")
+    with two_factions.read() as s:
+        rows = events_as_of(s, None, "north--south")
+        records = event_records_as_of(s, None, "north--south")
+        assert event_records_as_of(s, utcnow() - timedelta(days=1)) == []
+    assert [r.actor for r in records] == ["c"]
+    assert [tuple(getattr(r, f) for f in EventRecord._fields) for r in rows] == records
+
+
+def test_a_pairs_knowledge_time_moves_with_its_own_writes_and_runs_only(
+    db: Database, taxonomy: Taxonomy
+) -> None:
+    with db.write() as s:
+        for fid in ("north", "south", "east"):
+            create_faction(s, FactionIn(id=fid, name=fid.title(), movement="M"), by="t")
+    with db.write() as s:
+        record_events(s, taxonomy, [event()], by="x")
+    with db.read() as s:
+        own = latest_change_time(s, "north--south")
+    time.sleep(0.01)
+    with db.write() as s:
+        record_events(s, taxonomy, [event(faction_a="east")], by="x")
+        key_id = access.create_key(s, "k", "reader")[0].id
+    with db.write() as s:
+        access.revoke_key(s, key_id)
+    with db.read() as s:
+        assert latest_change_time(s, "north--south") == own
+        other = latest_change_time(s, "east--north")
+        assert other is not None and own is not None and other > own
+        assert latest_change_time(s) == other  # a revocation is no forecast's knowledge
+    time.sleep(0.01)
+    with db.write() as s:
+        note_change(s, None, "run")
+    with db.read() as s:
+        assert latest_change_time(s, "north--south") == latest_change_time(s) > other

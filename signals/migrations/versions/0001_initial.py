@@ -147,6 +147,8 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(20), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     )
+    op.create_index("ix_change_pair_at", "change_log", ["pair_id", "at"])
+    op.create_index("ix_change_kind_at", "change_log", ["kind", "at"])
     op.create_table(
         "model_run",
         sa.Column("id", sa.String(26), primary_key=True),
