@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from service.metrics import Metrics
 from service.schemas import ForecastPublic
 from signals.clock import utcnow
+from signals.factions import list_pairs
 
 if TYPE_CHECKING:
     from models.forecaster import Forecaster
@@ -65,6 +66,9 @@ class ForecastCache:
         self._entries: dict[tuple[str, tuple[int, ...], str], Entry] = {}
         self._versions: dict[str, int] = {}
         self._generation = 0
+        # Every pair's forecast in one body, per (horizon, order, day); dropped on any write.
+        self._listings: dict[tuple[int, str, str], tuple[bytes, str, float]] = {}
+        self._listing_version = 0
 
     def require(self) -> Forecaster:
         return self.forecaster
@@ -110,9 +114,45 @@ class ForecastCache:
         body = serialise(forecast)
         return Entry(body, etag_of(body), forecast, time.monotonic())
 
+    def peek_listing(self, horizon: int, order: str) -> tuple[bytes, str] | None:
+        """The cached body and ETag of every pair's forecast, or None (event-loop safe)."""
+        with self._lock:
+            found = self._listings.get((horizon, order, utcnow().date().isoformat()))
+        if found is None or time.monotonic() - found[2] >= self.max_age:
+            return None
+        return found[0], found[1]
+
+    def listing(self, horizon: int, order: str) -> tuple[bytes, str]:
+        """Every pair's latest forecast in one body, sorted by probability at `horizon`
+        (`-probability` or `probability`) or by pair id (`pair`); kept until any write."""
+        found = self.peek_listing(horizon, order)
+        if found is not None:
+            return found
+        key = (horizon, order, utcnow().date().isoformat())
+        with self._lock:
+            version = self._listing_version
+        with self.require().db.read() as session:
+            pair_ids = [p.id for p in list_pairs(session)]
+        entries = [self.get(pid) for pid in pair_ids]
+        if order == "pair":
+            entries.sort(key=lambda e: e.forecast.pair_id)
+        else:
+            sign = -1 if order == "-probability" else 1
+            entries.sort(
+                key=lambda e: (sign * e.forecast.horizon(horizon).probability, e.forecast.pair_id)
+            )
+        body = b'{"items":[' + b",".join(e.body for e in entries) + b"]}"
+        etag = etag_of(body)
+        with self._lock:
+            if version == self._listing_version:
+                self._listings[key] = (body, etag, time.monotonic())
+        return body, etag
+
     def invalidate(self, pair_ids: Iterable[str]) -> None:
         pids = set(pair_ids)
         with self._lock:
+            self._listing_version += 1
+            self._listings.clear()
             for pid in pids:
                 self._versions[pid] = self._versions.get(pid, 0) + 1
             drop = [k for k in self._entries if k[0] in pids]
@@ -122,6 +162,8 @@ class ForecastCache:
     def clear(self) -> None:
         with self._lock:
             self._generation += 1
+            self._listing_version += 1
+            self._listings.clear()
             self._entries.clear()
 
     def stats(self) -> dict[str, Any]:

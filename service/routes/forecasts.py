@@ -29,7 +29,6 @@ from service.schemas import (
 )
 from service.stream import Subscriber, Threshold, event_stream, summary
 from signals.config import Settings
-from signals.db import Database
 
 router = APIRouter(prefix="/v1", tags=["forecasts"])
 
@@ -59,7 +58,7 @@ def _horizons(horizon: list[int] | None) -> list[int] | None:
     response_model=ForecastList,
     responses=responses(*STD_ERRORS, 304),
 )
-def forecasts_list(
+async def forecasts_list(
     horizon: int | None = Query(
         None, ge=1, le=1825, description="The horizon to sort by (one of the configured)."
     ),
@@ -78,19 +77,12 @@ def forecasts_list(
             f"horizon must be one of {settings.horizons}",
             [FieldError(field="horizon", message=f"must be one of {settings.horizons}")],
         )
-    db: Database = cache.require().db
-    with db.read() as session:
-        from signals.factions import list_pairs
-
-        pair_ids = [p.id for p in list_pairs(session)]
-    entries = [cache.get(pid) for pid in pair_ids]
-    if sort == "pair":
-        entries.sort(key=lambda e: e.forecast.pair_id)
-    else:
-        sign = -1 if sort == "-probability" else 1
-        entries.sort(key=lambda e: (sign * e.forecast.horizon(h).probability, e.forecast.pair_id))
-    body = b'{"items":[' + b",".join(e.body for e in entries) + b"]}"
-    return conditional(body, etag_of(body), if_none_match)
+    # Cached until the next write: answered on the event loop; built in the threadpool.
+    found = cache.peek_listing(h, sort)
+    if found is None:
+        found = await anyio.to_thread.run_sync(cache.listing, h, sort)
+    body, etag = found
+    return conditional(body, etag, if_none_match)
 
 
 @router.get(

@@ -205,3 +205,29 @@ def test_riftcast_serve_answers_curl(settings: Settings, keys: Keys, demo: Datab
     finally:
         proc.terminate()
         proc.wait(15)
+
+
+def test_the_listing_is_cached_until_a_write_then_rebuilt(
+    demo_client: TestClient, keys: Keys
+) -> None:
+    h = keys.headers("reader")
+    first = demo_client.get("/v1/forecasts?horizon=365", headers=h)
+    etag = first.headers["etag"]
+    same = demo_client.get("/v1/forecasts?horizon=365", headers={**h, "If-None-Match": etag})
+    assert same.status_code == 304
+    by_pair = demo_client.get("/v1/forecasts?horizon=365&sort=pair", headers=h)
+    assert by_pair.headers["etag"] != etag  # another order is another body
+
+    def p365(body: dict[str, Any]) -> float:
+        item = next(i for i in body["items"] if i["pair_id"] == PAIR)
+        return float(next(x["probability"] for x in item["horizons"] if x["horizon_days"] == 365))
+
+    posted = demo_client.post(
+        "/v1/events",
+        json=event(type="killing", occurred_on=_now()[:10], intensity=1.0),
+        headers=keys.headers("analyst"),
+    )
+    assert posted.status_code == 201, posted.text
+    after = demo_client.get("/v1/forecasts?horizon=365", headers={**h, "If-None-Match": etag})
+    assert after.status_code == 200 and after.headers["etag"] != etag
+    assert p365(after.json()) > p365(first.json())
