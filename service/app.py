@@ -22,7 +22,11 @@ from service.auth import KeyCache, RateLimiter
 from service.cache import ForecastCache
 from service.fastpath import ForecastFastPath
 from service.metrics import Metrics, MetricsMiddleware
-from service.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from service.middleware import (
+    BodyLimitMiddleware,
+    RefuseNulMiddleware,
+    SecurityHeadersMiddleware,
+)
 from service.routes import (
     audit,
     dashboard,
@@ -120,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Outermost last: metrics see every response, including 413s and security headers.
     app.add_middleware(ForecastFastPath)
+    app.add_middleware(RefuseNulMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -12,11 +12,11 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from service.metrics import Metrics
-from service.schemas import ForecastPublic
+from service.schemas import ForecastHistory, ForecastPublic, HistoryPointPublic
 from signals.clock import utcnow
 from signals.factions import list_pairs
 
@@ -69,6 +69,8 @@ class ForecastCache:
         # Every pair's forecast in one body, per (horizon, order, day); dropped on any write.
         self._listings: dict[tuple[int, str, str], tuple[bytes, str, float]] = {}
         self._listing_version = 0
+        # A pair's chart series, per (pair, horizon, start, end, step, day); dropped with it.
+        self._histories: dict[tuple[Any, ...], tuple[bytes, str]] = {}
 
     def require(self) -> Forecaster:
         return self.forecaster
@@ -107,10 +109,16 @@ class ForecastCache:
         return entry
 
     def compute(
-        self, pair_id: str, as_of: datetime | None, horizons: Sequence[int] | None
+        self,
+        pair_id: str,
+        as_of: datetime | None,
+        horizons: Sequence[int] | None,
+        on: date | None = None,
     ) -> Entry:
-        """An uncached forecast (as of a past time): deterministic, so its ETag is stable."""
-        forecast = self.require().forecast(pair_id, as_of, list(horizons) if horizons else None)
+        """An uncached forecast (as of a past time, or for an earlier date): deterministic
+        once its knowledge time is past, so its ETag is stable."""
+        hz = list(horizons) if horizons else None
+        forecast = self.require().forecast(pair_id, as_of, hz, on)
         body = serialise(forecast)
         return Entry(body, etag_of(body), forecast, time.monotonic())
 
@@ -148,11 +156,42 @@ class ForecastCache:
                 self._listings[key] = (body, etag, time.monotonic())
         return body, etag
 
+    def history(
+        self, pair_id: str, horizon: int, start: date | None, end: date | None, step_days: int
+    ) -> tuple[bytes, str]:
+        """The body and ETag of a pair's forecast series (the dashboard's chart), cached
+        until a write touches the pair."""
+        key = (pair_id, horizon, start, end, step_days, utcnow().date().isoformat())
+        with self._lock:
+            found = self._histories.get(key)
+            version = (self._generation, self._versions.get(pair_id, 0))
+        if found is not None:
+            return found
+        points = self.require().history(pair_id, horizon, start, end, step_days)
+        body = (
+            ForecastHistory(
+                pair_id=pair_id,
+                horizon_days=horizon,
+                points=[HistoryPointPublic.model_validate(p, from_attributes=True) for p in points],
+            )
+            .model_dump_json()
+            .encode()
+        )
+        result = (body, etag_of(body))
+        with self._lock:
+            if version == (self._generation, self._versions.get(pair_id, 0)):
+                if len(self._histories) > 10_000:  # many odd ranges: bound it all the same
+                    self._histories.clear()
+                self._histories[key] = result
+        return result
+
     def invalidate(self, pair_ids: Iterable[str]) -> None:
         pids = set(pair_ids)
         with self._lock:
             self._listing_version += 1
             self._listings.clear()
+            for k in [k for k in self._histories if k[0] in pids]:
+                del self._histories[k]
             for pid in pids:
                 self._versions[pid] = self._versions.get(pid, 0) + 1
             drop = [k for k in self._entries if k[0] in pids]
@@ -164,6 +203,7 @@ class ForecastCache:
             self._generation += 1
             self._listing_version += 1
             self._listings.clear()
+            self._histories.clear()
             self._entries.clear()
 
     def stats(self) -> dict[str, Any]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.problems import problem_response
+from service.problems import FieldError, problem_response
 
 DASHBOARD_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -109,3 +111,40 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
+
+
+class RefuseNulMiddleware:
+    """422 for a NUL character in the path or a query parameter, naming where it is.
+
+    No database stores NUL in text (PostgreSQL refuses it outright), and no id, slug or
+    filter value can contain one; bodies are checked by their schemas.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            field = self._offending_field(scope)
+            if field is not None:
+                response = problem_response(
+                    422,
+                    f"{field} must not contain a NUL character",
+                    scope.get("path", "").replace("\x00", "\\0"),
+                    [FieldError(field=field, message="must not contain a NUL character")],
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _offending_field(scope: Scope) -> str | None:
+        if "\x00" in scope.get("path", ""):
+            return "path"
+        query: bytes = scope.get("query_string", b"")
+        if b"%00" not in query and b"\x00" not in query:
+            return None
+        for key, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+            if "\x00" in key or "\x00" in value:
+                return key.replace("\x00", "") or "query"
+        return None

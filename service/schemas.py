@@ -441,6 +441,7 @@ FORECAST_EXAMPLE: dict[str, Any] = {
     "faction_b": "kandahar-leadership",
     "status": "cohesive",
     "as_of": TS,
+    "on": "2025-03-02",
     "horizons": [_first(HorizonPublic)],
     "type_drivers": [_first(TypeDriverPublic)],
     "event_drivers": [_first(EventDriverPublic)],
@@ -462,7 +463,8 @@ class ForecastPublic(BaseModel):
     faction_a: str
     faction_b: str
     status: str
-    as_of: datetime
+    as_of: datetime = Field(description="The knowledge time: the newest write it reflects.")
+    on: date = Field(description="The date it is made for: today, or a retrospective date.")
     horizons: list[HorizonPublic]
     type_drivers: list[TypeDriverPublic]
     event_drivers: list[EventDriverPublic]

@@ -14,14 +14,13 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
 from sse_starlette import EventSourceResponse
 
-from service.cache import CACHE_CONTROL, ForecastCache, etag_matches, etag_of
+from service.cache import CACHE_CONTROL, ForecastCache, etag_matches
 from service.deps import Reader, get_cache, get_settings
 from service.problems import STD_ERRORS, ApiError, FieldError, responses
 from service.schemas import (
     ForecastHistory,
     ForecastList,
     ForecastPublic,
-    HistoryPointPublic,
     HorizonChange,
     UtcDatetime,
     WhatIfIn,
@@ -163,19 +162,25 @@ async def forecasts_get(
         None, description="The forecast as it could have been made then (events known then)."
     ),
     horizon: list[int] | None = Query(None, description=HORIZON_DOC),
+    on: date | None = Query(
+        None,
+        description="Retrospective: the forecast for this earlier date, from the same "
+        "knowledge (events that occurred later are not counted).",
+    ),
     if_none_match: str | None = IfNoneMatch,
     cache: ForecastCache = Depends(get_cache),
 ) -> Response:
     """A pair's rupture forecast: probability, 90% interval and phrase per horizon; drivers;
     the model run it came from, or that the priors alone forecast."""
     hz = _horizons(horizon)
+    latest = as_of is None and on is None
     # The polling path: a cache hit is answered on the event loop; anything that touches
     # the database or NumPy runs in the threadpool.
-    entry = cache.peek(pair_id, hz) if as_of is None else None
-    if entry is None and as_of is None:
+    entry = cache.peek(pair_id, hz) if latest else None
+    if entry is None and latest:
         entry = await anyio.to_thread.run_sync(cache.get, pair_id, hz)
     elif entry is None:
-        entry = await anyio.to_thread.run_sync(cache.compute, pair_id, as_of, hz)
+        entry = await anyio.to_thread.run_sync(cache.compute, pair_id, as_of, hz, on)
     return conditional(entry.body, entry.etag, if_none_match)
 
 
@@ -195,17 +200,8 @@ def forecasts_history(
     cache: ForecastCache = Depends(get_cache),
 ) -> Response:
     """The pair's forecast over time at one horizon, for charts."""
-    points = cache.require().history(pair_id, horizon, start, end, step_days)
-    body = (
-        ForecastHistory(
-            pair_id=pair_id,
-            horizon_days=horizon,
-            points=[HistoryPointPublic.model_validate(p, from_attributes=True) for p in points],
-        )
-        .model_dump_json()
-        .encode()
-    )
-    return conditional(body, etag_of(body), if_none_match)
+    body, etag = cache.history(pair_id, horizon, start, end, step_days)
+    return conditional(body, etag, if_none_match)
 
 
 @router.post(

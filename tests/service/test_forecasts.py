@@ -231,3 +231,40 @@ def test_the_listing_is_cached_until_a_write_then_rebuilt(
     after = demo_client.get("/v1/forecasts?horizon=365", headers={**h, "If-None-Match": etag})
     assert after.status_code == 200 and after.headers["etag"] != etag
     assert p365(after.json()) > p365(first.json())
+
+
+def test_a_retrospective_forecast_for_an_earlier_date(demo_client: TestClient, keys: Keys) -> None:
+    h = keys.headers("reader")
+    now = demo_client.get(f"/v1/forecasts/{PAIR}?horizon=365", headers=h).json()
+    then = demo_client.get(f"/v1/forecasts/{PAIR}?horizon=365&on=2025-03-02", headers=h)
+    assert then.status_code == 200, then.text
+    body = then.json()
+    assert body["on"] == "2025-03-02" and any("Retrospective" in n for n in body["notes"])
+    # The article's events were fresh then; today their evidence has decayed.
+    assert body["horizons"][0]["probability"] > now["horizons"][0]["probability"]
+    assert "etag" in then.headers
+    for bad in ("2999-01-01", "2025-13-01"):
+        r = demo_client.get(f"/v1/forecasts/{PAIR}?on={bad}", headers=h)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "on", r.text
+
+
+def test_the_chart_series_is_cached_until_its_pair_changes(
+    demo_client: TestClient, keys: Keys
+) -> None:
+    h = keys.headers("reader")
+    url = f"/v1/forecasts/{PAIR}/history?horizon=90"
+    first = demo_client.get(url, headers=h)
+    etag = first.headers["etag"]
+    assert demo_client.get(url, headers={**h, "If-None-Match": etag}).status_code == 304
+    other = "/v1/forecasts/afghan-taliban--ttp/history?horizon=90"
+    other_etag = demo_client.get(other, headers=h).headers["etag"]
+    posted = demo_client.post(
+        "/v1/events",
+        json=event(type="killing", occurred_on=_now()[:10]),
+        headers=keys.headers("analyst"),
+    )
+    assert posted.status_code == 201, posted.text
+    after = demo_client.get(url, headers={**h, "If-None-Match": etag})
+    assert after.status_code == 200
+    assert after.json()["points"][-1]["probability"] > first.json()["points"][-1]["probability"]
+    assert demo_client.get(other, headers=h).headers["etag"] == other_etag

@@ -197,3 +197,23 @@ def test_numbers_out_of_range(demo_client: TestClient, keys: Keys, value: object
         return
     assert_refused(r)
     assert any(e["field"].endswith("intensity") for e in r.json()["errors"])
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/v1/events?actor=%00", "actor"),
+        ("/v1/events?type=a%00b&pair=x", "type"),
+        ("/v1/events/%00", "path"),
+        (f"/v1/forecasts/{PAIR}%00", "path"),
+        ("/v1/pairs?cursor=%00", "cursor"),
+    ],
+)
+def test_a_nul_character_in_the_url_is_named(
+    demo_client: TestClient, keys: Keys, url: str, field: str
+) -> None:
+    """No database stores NUL in text (PostgreSQL refuses it): a 422, never a 500."""
+    r = demo_client.get(url, headers=keys.headers("reader"))
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["errors"][0]["field"] == field
