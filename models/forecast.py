@@ -17,6 +17,8 @@ import numpy as np
 
 from models.phrases import band_span, phrase
 
+SERIES_CHUNK_ELEMENTS = 2_000_000
+
 
 @dataclass(frozen=True)
 class HorizonForecast:
@@ -81,6 +83,36 @@ def horizon_draws(
     steps, n_steps = _steps(horizons_days, step_days)
     logit, _ = _future_logit(alpha, beta, evidence_now, half_lives, n_steps, step_days, arrival)
     return _within(logit, steps)
+
+
+def series_draws(
+    alpha: np.ndarray,
+    beta: np.ndarray,
+    evidence: np.ndarray,
+    half_lives: np.ndarray,
+    horizon_days: int,
+    step_days: float = 7.0,
+    arrival: np.ndarray | None = None,
+) -> np.ndarray:
+    """(N, D) draws of P(rupture within the horizon) for N evidence states at once — a
+    chart's series in one pass. `evidence` and `arrival` are (N, K)."""
+    steps, n_steps = _steps([horizon_days], step_days)
+    ages = np.arange(n_steps) * step_days
+    keep = 0.5 ** (ages[None, :] / half_lives[:, None])  # (K, S)
+    evidence = np.asarray(evidence, dtype=np.float64)
+    expected = None
+    if arrival is not None:
+        expected = np.asarray(arrival) * (half_lives / math.log(2))[None, :]
+    alpha = np.asarray(alpha)
+    out = np.empty((evidence.shape[0], alpha.shape[0]))
+    chunk = max(1, SERIES_CHUNK_ELEMENTS // (alpha.shape[0] * n_steps))  # bounds the memory
+    for lo in range(0, evidence.shape[0], chunk):
+        decayed = evidence[lo : lo + chunk, :, None] * keep[None]  # (n, K, S)
+        if expected is not None:
+            decayed = decayed + expected[lo : lo + chunk, :, None] * (1 - keep)[None]
+        logit = alpha[None, :, None] + np.einsum("dk,nks->nds", beta, decayed)
+        out[lo : lo + chunk] = _within(logit, steps)[:, :, 0]
+    return out
 
 
 def mean_without(

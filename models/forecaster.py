@@ -311,15 +311,22 @@ class Forecaster:
             raise InvalidInput.one("start", "must not be after end")
         n = min(520, (end - start).days // step_days + 1)
         alpha, beta, _, _ = self._draws(pair_id)
-        points = []
-        for i in range(n):
-            on = end - timedelta(days=step_days * (n - 1 - i))
-            now, rate = self._state(table.arrays, day_number(on))
-            (r,) = fc.forecast_pair(
-                alpha, beta, now, self.half_lives, (hz,), self.settings.step_days, rate
-            )
-            points.append(HistoryPoint(on, hz, float(r.mean), float(r.q05), float(r.q95)))
-        return points
+        dates = [end - timedelta(days=step_days * (n - 1 - i)) for i in range(n)]
+        states = [self._state(table.arrays, day_number(on)) for on in dates]
+        draws = fc.series_draws(
+            alpha,
+            beta,
+            np.array([now for now, _ in states]),
+            self.half_lives,
+            hz,
+            self.settings.step_days,
+            np.array([rate for _, rate in states]),
+        )
+        low, high = np.quantile(draws, [0.05, 0.95], axis=1)
+        return [
+            HistoryPoint(on, hz, float(p), float(lo), float(hi))
+            for on, p, lo, hi in zip(dates, draws.mean(axis=1), low, high, strict=True)
+        ]
 
     def what_if(
         self,

@@ -8,7 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from models.forecast import forecast_pair, horizon_draws, mean_without, type_contributions
+from models.forecast import (
+    forecast_pair,
+    horizon_draws,
+    mean_without,
+    series_draws,
+    type_contributions,
+)
 from models.phrases import band_span, phrase
 
 HL = np.array([60.0, 180.0, 365.0])
@@ -121,3 +127,17 @@ def test_events_taken_out_in_one_pass_match_one_forecast_each() -> None:
         assert got == pytest.approx(one.mean)
     assert without[3] == pytest.approx(base) and without[2] < without[1] < base
     assert mean_without(alpha, beta, now, hl, 90, kinds[:0], amounts[:0])[1].shape == (0,)
+
+
+@pytest.mark.parametrize("horizon", [30, 365, 1825])
+def test_a_series_in_one_pass_matches_one_forecast_per_point(horizon: int) -> None:
+    rng = np.random.default_rng(4)
+    k, n = 4, 9
+    alpha, beta = rng.normal(-5, 0.5, 300), rng.normal(0.3, 0.4, (300, k))
+    evidence, rate = rng.uniform(0, 2, (n, k)), rng.uniform(0, 0.01, (n, k))
+    hl = rng.uniform(30, 200, k)
+    got = series_draws(alpha, beta, evidence, hl, horizon, 7.0, rate)
+    assert got.shape == (n, 300)
+    for i in range(n):
+        expected = horizon_draws(alpha, beta, evidence[i], hl, [horizon], 7.0, rate[i])[:, 0]
+        np.testing.assert_allclose(got[i], expected, rtol=1e-10, atol=1e-12)
