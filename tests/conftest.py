@@ -15,11 +15,17 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from signals.config import Settings
 from signals.db import Database
 from signals.migrate import upgrade
 from signals.taxonomy import Taxonomy, load_taxonomy
+
+# Property-based tests (hypothesis, schemathesis) draw the same examples on every run: a
+# red build is reproducible, and a green one does not turn red by luck.
+hypothesis_settings.register_profile("riftcast", derandomize=True, database=None)
+hypothesis_settings.load_profile("riftcast")
 
 PG_ADMIN = os.environ.get("RIFTCAST_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 _counter = itertools.count()
