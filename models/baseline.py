@@ -7,6 +7,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
+from models.forecast import project_evidence
+
 
 class LogisticBaseline(ClassifierMixin, BaseEstimator):
     """Weekly hazard by L2 logistic regression on the evidence; horizons by compounding.
@@ -56,11 +58,8 @@ class LogisticBaseline(ClassifierMixin, BaseEstimator):
         """P(rupture within the horizon) for rows of current evidence, projected forward
         exactly as the hazard model projects it (decay plus expected arrivals)."""
         steps = int(np.ceil(horizon_days / step_days))
+        projected, _ = project_evidence(evidence_now, half_lives, steps, step_days, arrival)
         survive = np.ones(evidence_now.shape[0])
         for s in range(steps):
-            keep = 0.5 ** (s * step_days / half_lives)
-            x = evidence_now * keep
-            if arrival is not None:
-                x = x + arrival * half_lives / np.log(2) * (1 - keep)
-            survive *= 1 - self.predict_proba(x)[:, 1]
+            survive *= 1 - self.predict_proba(projected[:, :, s])[:, 1]
         return 1 - survive

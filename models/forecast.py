@@ -30,6 +30,26 @@ class HorizonForecast:
     phrase_uncertain: bool
 
 
+def project_evidence(
+    evidence: np.ndarray,
+    half_lives: np.ndarray,
+    n_steps: int,
+    step_days: float,
+    arrival: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """((..., K, S) evidence at the start of each of the next `n_steps` steps, (K, S) decay
+    of today's evidence to those starts), for (..., K) evidence today and arrivals per day:
+    today's decays, and the expected arrivals accumulate as arrival · hl/ln 2 · (1 − decay).
+    The hazard model and the logistic baseline project the same way."""
+    ages = np.arange(n_steps) * step_days  # step s starts s·step days from now
+    keep = 0.5 ** (ages[None, :] / half_lives[:, None])  # (K, S)
+    projected = np.asarray(evidence)[..., :, None] * keep
+    if arrival is not None:
+        expected = np.asarray(arrival) * half_lives / math.log(2)
+        projected = projected + expected[..., :, None] * (1 - keep)
+    return projected, keep
+
+
 def _future_logit(
     alpha: np.ndarray,
     beta: np.ndarray,
@@ -41,11 +61,7 @@ def _future_logit(
 ) -> tuple[np.ndarray, np.ndarray]:
     """((D, S) log-odds of the hazard in each future step, (K, S) decay of today's evidence
     to the start of each step)."""
-    ages = np.arange(n_steps) * step_days  # step s starts s·step days from now
-    keep = 0.5 ** (ages[None, :] / half_lives[:, None])  # (K, S)
-    decayed = np.asarray(evidence_now)[:, None] * keep
-    if arrival is not None:
-        decayed = decayed + (np.asarray(arrival) * half_lives / math.log(2))[:, None] * (1 - keep)
+    decayed, keep = project_evidence(evidence_now, half_lives, n_steps, step_days, arrival)
     return np.asarray(alpha)[:, None] + np.asarray(beta) @ decayed, keep
 
 
@@ -97,19 +113,15 @@ def series_draws(
     """(N, D) draws of P(rupture within the horizon) for N evidence states at once — a
     chart's series in one pass. `evidence` and `arrival` are (N, K)."""
     steps, n_steps = _steps([horizon_days], step_days)
-    ages = np.arange(n_steps) * step_days
-    keep = 0.5 ** (ages[None, :] / half_lives[:, None])  # (K, S)
     evidence = np.asarray(evidence, dtype=np.float64)
-    expected = None
-    if arrival is not None:
-        expected = np.asarray(arrival) * (half_lives / math.log(2))[None, :]
     alpha = np.asarray(alpha)
     out = np.empty((evidence.shape[0], alpha.shape[0]))
     chunk = max(1, SERIES_CHUNK_ELEMENTS // (alpha.shape[0] * n_steps))  # bounds the memory
     for lo in range(0, evidence.shape[0], chunk):
-        decayed = evidence[lo : lo + chunk, :, None] * keep[None]  # (n, K, S)
-        if expected is not None:
-            decayed = decayed + expected[lo : lo + chunk, :, None] * (1 - keep)[None]
+        rates = None if arrival is None else np.asarray(arrival)[lo : lo + chunk]
+        decayed, _ = project_evidence(
+            evidence[lo : lo + chunk], half_lives, n_steps, step_days, rates
+        )  # (n, K, S)
         logit = alpha[None, :, None] + np.einsum("dk,nks->nds", beta, decayed)
         out[lo : lo + chunk] = _within(logit, steps)[:, :, 0]
     return out
