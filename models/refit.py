@@ -11,7 +11,7 @@ from models.features import evidence
 from models.priors import half_lives, priors_from
 from models.results import RunInfo
 from models.runs import ModelRun, info, save_run
-from signals.changes import note_change
+from signals.changes import RUN_CHANGE, note_change
 from signals.clock import new_id, to_utc, utcnow
 from signals.config import Settings
 from signals.db import Database
@@ -84,5 +84,5 @@ def refit(
     )
     with db.write() as session:
         save_run(session, row)
-        note_change(session, None, "run")
+        note_change(session, None, RUN_CHANGE)
     return info(row)

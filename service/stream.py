@@ -19,7 +19,7 @@ import anyio
 
 from service.auth import KeyCache
 from service.cache import Entry, ForecastCache
-from signals.changes import KEY_CHANGE, changes_since, latest_change
+from signals.changes import KEY_CHANGE, RUN_CHANGE, changes_since, latest_change
 from signals.db import Database
 from signals.factions import list_pairs
 
@@ -168,7 +168,7 @@ class ChangePoller:
             rows = changes_since(session, self.last_id)
             last = rows[-1].id if rows else self.last_id
             pairs = {r.pair_id for r in rows if r.pair_id}
-            new_run = any(r.kind == "run" for r in rows)
+            new_run = any(r.kind == RUN_CHANGE for r in rows)
             revoked = any(r.kind == KEY_CHANGE for r in rows)
             if new_run:
                 pairs |= {p.id for p in list_pairs(session)}

@@ -14,6 +14,8 @@ from sqlmodel import Session, select
 from signals.clock import utcnow
 from signals.tables import ChangeEntry
 
+# A model run was published: every pair's forecast changes.
+RUN_CHANGE = "run"
 # A key was revoked: nothing a forecast depends on, but every process must forget the keys
 # it has verified.
 KEY_CHANGE = "key"
@@ -35,18 +37,14 @@ def changes_since(session: Session, after: int, limit: int = 10_000) -> list[Cha
     return list(session.exec(stmt))
 
 
-def latest_change_time(session: Session, pair_id: str | None = None) -> datetime | None:
-    """When the newest write that a forecast reflects was accepted: its knowledge time.
-
-    For one pair, that is its own newest event, retraction or outcome, or the newest
+def latest_change_time(session: Session, pair_id: str) -> datetime | None:
+    """When the newest write that the pair's forecast reflects was accepted: its knowledge
+    time. That is the pair's own newest event, retraction or outcome, or the newest
     published run, whichever is later: every process computes the same value from the same
     data (so the same ETag), and writes about other pairs leave it alone. Both maxima are
     read from an index.
     """
-    if pair_id is None:
-        stmt = select(func.max(ChangeEntry.at)).where(ChangeEntry.kind != KEY_CHANGE)
-        return session.exec(stmt).one()
     own = session.exec(select(func.max(ChangeEntry.at)).where(ChangeEntry.pair_id == pair_id))
-    run = session.exec(select(func.max(ChangeEntry.at)).where(ChangeEntry.kind == "run"))
+    run = session.exec(select(func.max(ChangeEntry.at)).where(ChangeEntry.kind == RUN_CHANGE))
     times = [t for t in (own.one(), run.one()) if t is not None]
     return max(times) if times else None
