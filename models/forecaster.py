@@ -208,7 +208,9 @@ class Forecaster:
             )
             if now[k] > 0
         )
-        event_drivers = self._event_drivers(table, visible, alpha, beta, now, rate, day)
+        # The drivers' "with the event" figure is the headline P(90 d) when it was asked for.
+        headline = next((r.mean for r in results if r.horizon_days == EVENT_DRIVER_HORIZON), None)
+        event_drivers = self._event_drivers(table, visible, alpha, beta, now, rate, day, headline)
         notes: list[str] = []
         if retrospective:
             notes.append(f"Retrospective: the evidence known now, as it stood on {on}.")
@@ -243,6 +245,7 @@ class Forecaster:
         now: np.ndarray,
         rate: np.ndarray,
         day: float,
+        p_with: float | None = None,
     ) -> tuple[EventDriver, ...]:
         """How much each of the heaviest events moves P(rift within 90 days): the forecast
         without it, for at most MAX_EVENT_DRIVERS events.
@@ -256,9 +259,11 @@ class Forecaster:
         weight = np.abs(beta.mean(axis=0)[table.arrays.kind] * contributions)
         weight[~visible | (contributions <= 0)] = -1.0
         ranked = [int(i) for i in np.argsort(-weight)[:MAX_EVENT_DRIVERS] if weight[i] >= 0]
-        (full,) = fc.forecast_pair(
-            alpha, beta, now, self.half_lives, (horizon,), self.settings.step_days, rate
-        )
+        if p_with is None:
+            (full,) = fc.forecast_pair(
+                alpha, beta, now, self.half_lives, (horizon,), self.settings.step_days, rate
+            )
+            p_with = float(full.mean)  # the headline figure; the effect is estimated on `sub`
         sub = np.linspace(0, len(alpha) - 1, min(DRIVER_DRAWS, len(alpha))).round().astype(int)
         base, without = fc.mean_without(
             alpha[sub],
@@ -271,7 +276,6 @@ class Forecaster:
             self.settings.step_days,
             rate,
         )
-        p_with = float(full.mean)  # the headline figure; the effect is estimated on `sub`
         drivers = [
             _driver(table.rows[i], horizon, p_with, min(1.0, max(0.0, p_with - base + p_without)))
             for i, p_without in zip(ranked, without, strict=True)
