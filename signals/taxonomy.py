@@ -26,6 +26,10 @@ class IndicatorType:
     prior_sd: float
     half_life_days: float
     rationale: str
+    # Phrases that suggest this type in an article (the extractor's lexicon), and phrases
+    # that veto it in a clause. Optional, so a taxonomy written before them still loads.
+    cues: tuple[str, ...] = ()
+    negative_cues: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,14 @@ def _default_text() -> str:
     return resources.files("signals").joinpath("data/taxonomy.toml").read_text("utf-8")
 
 
+def _phrases(key: str, table: dict[str, object], field: str) -> tuple[str, ...]:
+    """A type's optional list of cue phrases, lower-cased; anything else is a TaxonomyError."""
+    value = table.get(field, [])
+    if not isinstance(value, list) or not all(isinstance(c, str) and c.strip() for c in value):
+        raise TaxonomyError(f"type {key!r}: {field} must be a list of non-empty strings")
+    return tuple(" ".join(c.lower().split()) for c in value)
+
+
 def parse_taxonomy(text: str) -> Taxonomy:
     try:
         raw = tomllib.loads(text)
@@ -75,6 +87,8 @@ def parse_taxonomy(text: str) -> Taxonomy:
                 prior_sd=float(v["prior_sd"]),
                 half_life_days=float(v["half_life_days"]),
                 rationale=str(v.get("rationale", "")),
+                cues=_phrases(key, v, "cues"),
+                negative_cues=_phrases(key, v, "negative_cues"),
             )
             for key, v in raw["types"].items()
         )
