@@ -36,10 +36,12 @@ from signals.extract.text import Sentence, english_share, latin_share, split
 from signals.taxonomy import Taxonomy
 
 MAX_CHARS = 100_000
+DENIAL_SCOPE = 14  # words after a denial that it may cover
 DENIAL_TYPE = "public_denial"  # a type every taxonomy has (DESIGN.md); used if present
 ENGLISH_ONLY = (
     "Only English is read: this text does not look like English, so nothing was suggested."
 )
+_SAYING = frozenset(("saying", "adding", "insisting", "calling", "stressing", "arguing"))
 _COORDINATION = re.compile(r"^[\s,’'s]*(?:and|or|as well as)?[\s,]*$", re.I)
 
 
@@ -257,9 +259,14 @@ class _Reader:
                 continue
             if _negated(norms, h, first, last, cohesion=t in self.lex.cohesion):
                 continue
-            denier = next((d.first for d in denial_hits if d.last <= h.first), None)
+            # A denial governs what follows it closely: "denied that he had defected",
+            # "dismissed talk of a feud" — not a clause ten words on.
+            denier = next(
+                (d.first for d in denial_hits if d.last <= h.first < self._scope(s, d.first)),
+                None,
+            )
             if denier is None:
-                denier = next((i for i in triggers if i < h.first), None)
+                denier = next((i for i in triggers if i < h.first < self._scope(s, i)), None)
             if denier is not None:
                 if t in self.lex.cohesion:
                     void_denials.add(denier)  # denying talks or a deal is no rift denial
@@ -298,6 +305,15 @@ class _Reader:
                     )
                 )
         return drafts
+
+    def _scope(self, s: Sentence, at: int) -> int:
+        """Where a denial at token `at` stops: the next comma or "saying", at most
+        DENIAL_SCOPE words on ("denied that the party was about to quit the government")."""
+        tokens = s.tokens
+        for k in range(at + 1, min(len(tokens), at + DENIAL_SCOPE + 1)):
+            if "," in self.text[tokens[k - 1].end : tokens[k].start] or tokens[k].norm in _SAYING:
+                return k
+        return min(len(tokens), at + DENIAL_SCOPE + 1)
 
     # -- the pair --------------------------------------------------------------------------
 
@@ -365,7 +381,15 @@ class _Reader:
         if b is None:
             return []
         weak = a.strength < 2 or b.strength < 2
-        if not self._coordinated(a, b):
+        # "Hamas and Fatah signed…": two factions joined by a bare "and" are the pair; a
+        # longer list ("ISIS, Al-Qaeda and BLA have safe havens…") is not.
+        if (
+            not self._coordinated(a, b)
+            or re.fullmatch(
+                r"\s+and\s+(?:the\s+)?", self.text[min(a.end, b.end) : max(a.start, b.start)]
+            )
+            and not self._listed(a, b)
+        ):
             return [(_canonical(a.faction, b.faction), bonus, weak)]  # type: ignore[arg-type]
         out = []
         group = {m.faction for m in pool if m is a or m is b or self._coordinated(m, a)}
@@ -374,6 +398,15 @@ class _Reader:
             if partner:
                 out.append((_canonical(fid, partner), -0.05, weak))  # type: ignore[arg-type]
         return out
+
+    def _listed(self, a: Mention, b: Mention) -> bool:
+        """Whether the "X and Y" is the tail of a longer list ("ISIS, ETIM, X and Y")."""
+        first = a if a.start < b.start else b
+        return bool(
+            re.search(
+                r"[A-Z][\w-]*[’']?s?\s*,\s*$", self.text[max(0, first.start - 40) : first.start]
+            )
+        )
 
     def _partner(self, fid: str, paragraph: int, exclude: Iterable[str | None] = ()) -> str | None:
         """The faction `fid` is most often named with: in this paragraph, then the article;
