@@ -193,7 +193,7 @@ class _Reader:
                 if m.faction:
                     continue
                 word = m.surface.lower().replace("’", "'").removesuffix("'s")
-                # A bare word that heads a movement's name ("the Taliban") means that
+                # A bare word that heads a movement's name ("the Brotherhood") means that
                 # movement's umbrella faction, the one whose own name carries the word.
                 scored = sorted(
                     (
@@ -229,8 +229,9 @@ class _Reader:
                 self.para_pairs.setdefault(s.paragraph, Counter())[pair] += 1
 
     def _coordinated(self, a: Mention, b: Mention) -> bool:
-        """ "ISIS, Al-Qaeda and BLA" name groups side by side, not acting on each other. A bare
-        comma is not enough ("with the help of X, Y grew"): the list needs its "and"."""
+        """Lists such as "ISIS, Hamas and the PKK" name groups side by side, not acting on
+        each other. A bare comma is not enough ("with the help of X, Y grew"): the list
+        needs its "and"."""
         first, second = (a, b) if a.start < b.start else (b, a)
         gap = self.text[first.end : second.start]
         if not _COORDINATION.match(gap):
@@ -382,10 +383,9 @@ class _Reader:
             return []
         weak = a.strength < 2 or b.strength < 2
         # "Hamas and Fatah signed…": two factions joined by a bare "and" are the pair; a
-        # longer list ("ISIS, Al-Qaeda and BLA have safe havens…") is not.
-        if (
-            not self._coordinated(a, b)
-            or re.fullmatch(
+        # longer list ("ISIS, Hamas and the PKK have safe havens…") is not.
+        if not self._coordinated(a, b) or (
+            re.fullmatch(
                 r"\s+and\s+(?:the\s+)?", self.text[min(a.end, b.end) : max(a.start, b.start)]
             )
             and not self._listed(a, b)

@@ -1,8 +1,8 @@
 """Which factions a sentence names: a gazetteer built from the factions table.
 
 Matching is by token, so that a faction is found however the copy refers to it: the full
-name or an alias ("Haqqani Network", "TTP"), or a distinctive word of one ("Prigozhin"
-for an alias "Prigozhin's forces", "Kandahari-led" for "Kandahari faction"). Generic words
+name or an alias ("Wagner Group", "RSF"), or a distinctive word of one ("Prigozhin"
+for an alias "Prigozhin's forces", "Dagalo-led" for "Dagalo's forces"). Generic words
 (forces, party, leadership), places and demonyms never identify a faction alone. A word
 shared by several factions' names is ambiguous: the extractor resolves it by which of them
 the surrounding paragraph is about.
@@ -57,7 +57,7 @@ class Mention:
     candidates: dict[str, bool]  # faction id -> named exactly (name or alias)?
     faction: str | None = None  # set when resolved
     strength: int = 0  # 3 exact name or alias, 2 distinctive word, 1 resolved from context
-    locative: bool = False  # "in Kandahar": a place, not an actor
+    locative: bool = False  # "in Aleppo": a place, not an actor
 
 
 @dataclass
@@ -158,7 +158,7 @@ def _distinctive(token: Token) -> bool:
 
 
 def _forms(norm: str) -> list[str]:
-    """A hyphenated word and its core: "kandahari-led" -> "kandahari", "al-burhan" -> "burhan"."""
+    """A hyphenated word and its core: "dagalo-led" -> "dagalo", "al-burhan" -> "burhan"."""
     forms = [norm]
     if "-" in norm:
         parts = norm.split("-")
@@ -208,8 +208,8 @@ class NameRun:
 
 
 def name_runs(tokens: Sequence[Token]) -> list[NameRun]:
-    """Runs of capitalised words ("Sher Mohammad Abbas Stanikzai", "Al-Farooq Corps"),
-    allowing lower-case connectors inside ("Islamic Emirate of Afghanistan")."""
+    """Runs of capitalised words ("Mohamed Hamdan Dagalo", "Al-Farooq Corps"),
+    allowing lower-case connectors inside ("Islamic State of Iraq")."""
     runs: list[NameRun] = []
     i = 0
     n = len(tokens)

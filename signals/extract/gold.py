@@ -8,13 +8,20 @@ alarm, and one suggestion cannot cover two expected events.
 
 from __future__ import annotations
 
+import csv
+import io
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from signals.extract.gazetteer import FactionEntry
+from signals.taxonomy import Taxonomy
+
+if TYPE_CHECKING:
+    from signals.extract.extractor import Suggestion
 
 
 @dataclass(frozen=True)
@@ -153,3 +160,40 @@ def score(results: Iterable[tuple[str, Sequence[Predicted], Sequence[Expected]]]
     for passage_id, predicted, expected in results:
         out.add(passage_id, predicted, expected)
     return out
+
+
+def demo_factions() -> list[FactionEntry]:
+    """The embedded demo's factions, as the gazetteer sees them once the demo is loaded."""
+    text = resources.files("signals").joinpath("demo/factions.csv").read_text("utf-8")
+    return [
+        FactionEntry(
+            r["id"], r["name"], tuple(a for a in r["aliases"].split(";") if a), r["movement"]
+        )
+        for r in csv.DictReader(io.StringIO(text))
+    ]
+
+
+def demo_events() -> list[Expected]:
+    """The demo's events, which an analyst logged by hand from the seed article."""
+    text = resources.files("signals").joinpath("demo/events.csv").read_text("utf-8")
+    return [
+        Expected(r["faction_a"], r["faction_b"], r["type"], r["occurred_on"])
+        for r in csv.DictReader(io.StringIO(text))
+    ]
+
+
+def run_gold(gold: GoldSet, taxonomy: Taxonomy, split: str | None = None) -> Score:
+    """Extract every passage (of one split, or all) and score it against its events."""
+    from signals.extract.extractor import extract
+
+    rows = []
+    for p in gold.passages:
+        if split is not None and p.split != split:
+            continue
+        found = extract(p.text, gold.factions, taxonomy, p.published_on)
+        rows.append((p.id, predicted(found.suggestions), p.events))
+    return score(rows)
+
+
+def predicted(suggestions: Iterable[Suggestion]) -> list[Predicted]:
+    return [Predicted((s.faction_a, s.faction_b), s.type, s.occurred_on) for s in suggestions]

@@ -3,7 +3,7 @@
 Indicator cues live in the taxonomy file (the analyst extends them); what is here is the
 grammar around them — negators, hedges, report nouns, months — and the words that must
 never identify a faction on their own (generic organisation words, countries, demonyms),
-so that "Pakistan" in an alias such as "Tehrik-i-Taliban Pakistan" does not make every
+so that "Sudan" in an alias such as "Sudan Liberation Army" does not make every
 mention of the country a mention of the faction.
 """
 
@@ -122,7 +122,7 @@ LOCATIVE = words("in at near inside within throughout across around outside")
 ORG_HEADS = words(
     """network brigade brigades army front movement party corps council group militia
     forces faction organization organisation jamaat committee union league alliance
-    battalion division regiment guard wing command brotherhood taliban mujahideen"""
+    battalion division regiment guard wing command brotherhood mujahideen"""
 )
 # Acronyms that are places, institutions or kit, not factions an analyst would add.
 NON_ACTOR_ACRONYMS = words(
