@@ -31,6 +31,7 @@ from service.routes import (
     audit,
     dashboard,
     events,
+    extract,
     factions,
     forecasts,
     indicator_types,
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit,
         keys,
         report,
+        extract,
     ):
         app.include_router(module.router)
     app.include_router(ops.router)

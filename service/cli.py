@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from service.commands import data, keys, model, report, serve
+from service.commands import data, extract, keys, model, report, serve
 from signals.errors import DomainError
 
-COMMAND_MODULES = (data, serve, keys, model, report)
+COMMAND_MODULES = (data, serve, keys, model, report, extract)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -172,7 +172,7 @@ def find_dates(text: str, published: date, offset: int = 0) -> list[DateMention]
                 continue
             try:
                 resolved = _resolve(kind, m, published)
-            except ValueError:  # "31 February"
+            except (ValueError, OverflowError):  # "31 February", "99999 years ago"
                 continue
             if resolved is None:
                 continue

@@ -103,6 +103,8 @@ def check_input(text: str, published_on: date | None, today: date) -> None:
         )
     if published_on is not None and published_on > today:
         problems.append(FieldProblem("published_on", f"{published_on} is in the future"))
+    elif published_on is not None and published_on.year < 1900:
+        problems.append(FieldProblem("published_on", f"{published_on} is before 1900"))
     if problems:
         raise InvalidInput("; ".join(str(p) for p in problems), problems)
 

@@ -44,6 +44,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/v1/events"): "analyst",
     ("GET", "/v1/events/{event_id}"): "reader",
     ("POST", "/v1/events/{event_id}/retract"): "analyst",
+    ("POST", "/v1/extract"): "analyst",
     ("GET", "/v1/outcomes"): "reader",
     ("POST", "/v1/outcomes"): "analyst",
     ("GET", "/v1/forecasts"): "reader",

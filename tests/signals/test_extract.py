@@ -14,6 +14,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from signals.errors import InvalidInput
 from signals.extract import ENGLISH_ONLY, MAX_CHARS, FactionEntry, extract, faction_entries
@@ -322,3 +324,17 @@ def test_faction_entries_read_the_factions_table(db: object) -> None:
         "Haqqanis",
         "Haqqani faction",
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=1, max_size=400))
+def test_any_text_gives_an_answer_or_a_named_refusal(text: str) -> None:
+    """Pasted text is arbitrary: the extractor answers or refuses by field, never crashes."""
+    tax = load_taxonomy()
+    try:
+        found = extract(text + " Prigozhin defected 99999 years ago.", FACTIONS, tax, PUBLISHED)
+    except InvalidInput as exc:
+        assert exc.problems[0].field == "text"
+        return
+    for s in found.suggestions:
+        assert 0 <= s.cue_span.start < s.cue_span.end <= len(text) + 40
