@@ -7,7 +7,7 @@ import platform
 import sys
 import time
 
-from benchmarks import bench_http, bench_model, bench_write
+from benchmarks import bench_extract, bench_http, bench_model, bench_write
 
 
 def machine() -> str:
@@ -24,7 +24,12 @@ def main() -> int:
     only = set(sys.argv[1:])
     print(f"# Riftcast benchmarks — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(f"machine: {machine()}")
-    for name, module in (("model", bench_model), ("http", bench_http), ("write", bench_write)):
+    for name, module in (
+        ("model", bench_model),
+        ("http", bench_http),
+        ("write", bench_write),
+        ("extract", bench_extract),
+    ):
         if only and name not in only:
             continue
         print(module.run(), flush=True)
