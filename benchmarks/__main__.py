@@ -7,7 +7,7 @@ import platform
 import sys
 import time
 
-from benchmarks import bench_extract, bench_http, bench_model, bench_write
+from benchmarks import bench_backtest, bench_extract, bench_http, bench_model, bench_write
 
 
 def machine() -> str:
@@ -26,6 +26,7 @@ def main() -> int:
     print(f"machine: {machine()}")
     for name, module in (
         ("model", bench_model),
+        ("backtest", bench_backtest),
         ("http", bench_http),
         ("write", bench_write),
         ("extract", bench_extract),

@@ -54,11 +54,12 @@ class LogisticBaseline(ClassifierMixin, BaseEstimator):
         horizon_days: float,
         step_days: float = 7.0,
         arrival: np.ndarray | None = None,
+        held: np.ndarray | None = None,
     ) -> np.ndarray:
         """P(rupture within the horizon) for rows of current evidence, projected forward
-        exactly as the hazard model projects it (decay plus expected arrivals)."""
+        exactly as the hazard model projects it (decay, held states, expected arrivals)."""
         steps = int(np.ceil(horizon_days / step_days))
-        projected, _ = project_evidence(evidence_now, half_lives, steps, step_days, arrival)
+        projected, _ = project_evidence(evidence_now, half_lives, steps, step_days, arrival, held)
         survive = np.ones(evidence_now.shape[0])
         for s in range(steps):
             survive *= 1 - self.predict_proba(projected[:, :, s])[:, 1]

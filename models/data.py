@@ -36,18 +36,39 @@ def date_of(day: float) -> date:
     return date.fromordinal(math.floor(day) + EPOCH_ORDINAL)
 
 
+def period_end(start: date, precision: str) -> date:
+    """The last day of the period an event is dated to (the day itself at day precision)."""
+    if precision == "month":
+        return date(start.year + (start.month == 12), start.month % 12 + 1, 1) - timedelta(1)
+    if precision == "year":
+        return date(start.year, 12, 31)
+    return start
+
+
 def event_day(row: EventRow) -> float:
     """The event's date on the time axis: the middle of its period when only the month or
     the year is known, but never later than the day it was recorded."""
     start = row.occurred_on
-    if row.precision == "month":
-        nxt = date(start.year + (start.month == 12), start.month % 12 + 1, 1)
-        mid = start + (nxt - start) / 2
-    elif row.precision == "year":
-        mid = start + (date(start.year + 1, 1, 1) - start) / 2
-    else:
-        mid = start
+    mid = start + (period_end(start, row.precision) + timedelta(1) - start) / 2
     return min(day_number(mid), day_number(row.recorded_at.date()))
+
+
+def known_day(row: EventRow) -> float:
+    """When an event dated from the archive could first have been known: the end of its
+    period. A month-dated event is not visible at an origin inside its month, though its
+    evidence starts mid-month once it is."""
+    return day_number(period_end(row.occurred_on, row.precision))
+
+
+def until_day(row: EventRow, taxonomy: Taxonomy) -> float:
+    """The day the event's evidence starts to decay: its own day, or for a state the day it
+    ended (+inf while it is open)."""
+    day = event_day(row)
+    kind = taxonomy.get(row.type)
+    if kind is None or not kind.state:
+        return day
+    ended = getattr(row, "ended_on", None)
+    return math.inf if ended is None else max(day, day_number(ended))
 
 
 @dataclass(frozen=True)
@@ -74,6 +95,8 @@ def to_arrays(rows: Sequence[EventRow], pair_ids: Sequence[str], taxonomy: Taxon
             dtype=np.float64,
         ),
         ids=tuple(r.id for r in keep),
+        known=np.array([known_day(r) for r in keep], dtype=np.float64),
+        until=np.array([until_day(r, taxonomy) for r in keep], dtype=np.float64),
     )
     return EventTable(tuple(pair_ids), arrays, tuple(keep))
 
@@ -86,14 +109,24 @@ def load_pair_events(
 
 @dataclass(frozen=True)
 class TrainingSet:
-    """What a fit needs: the weekly grid, evidence per pair-step, and the risk sets."""
+    """What a fit or a backtest needs: the grid, the events, and each pair's risk set.
+
+    A pair is at risk from its entry (its first event or outcome less the look-back) to its
+    rupture (the step it happens in is its only positive step) or, if it has not ruptured,
+    to the last date it is known cohesive. Day-level dates are kept for backtests, which
+    score windows of exactly the horizon's length.
+    """
 
     pair_ids: tuple[str, ...]
     grid: Grid
     events: EventArrays
+    entered_at: np.ndarray  # (P,) first step at risk
     at_risk_until: np.ndarray  # (P,) last observed step per pair, -1 when none
     ruptured_at: np.ndarray  # (P,) rupture step, -1 when none
     n_events: int
+    entry_day: np.ndarray  # (P,) day the pair enters the risk set
+    rupture_day: np.ndarray  # (P,) day of the rupture, nan when none
+    observed_day: np.ndarray  # (P,) last day the pair's status is known
 
     @property
     def n_ruptures(self) -> int:
@@ -105,45 +138,61 @@ class TrainingSet:
 
 
 def load_training(
-    session: Session, taxonomy: Taxonomy, as_of: datetime, step_days: int
+    session: Session,
+    taxonomy: Taxonomy,
+    as_of: datetime,
+    step_days: int,
+    lookback_days: float = 90.0,
 ) -> TrainingSet:
-    """Pairs with at least one outcome known at `as_of`, on a grid from the first datum.
+    """Pairs with at least one outcome known at `as_of`, each entering the risk set at its
+    own first datum less `lookback_days`; the grid starts at the earliest entry.
 
-    A pair is at risk from the start of the grid to its rupture (the step it happens in
-    is its only positive step) or, if it has not ruptured, to the last date it is known
-    cohesive. Pairs with no outcome contribute no likelihood: their status is unknown.
+    Pairs with no outcome contribute no likelihood: their status is unknown. An event on
+    another pair, however old, moves no pair's entry: each pair's rows are its own.
     """
     outcomes = outcomes_as_of(session, as_of)
     events = event_records_as_of(session, as_of)
     pair_ids = sorted({o.pair_id for o in outcomes})
-    days = [event_day(e) for e in events if e.pair_id in set(pair_ids)]
-    days += [day_number(o.on_date) for o in outcomes]
+    index = {pid: i for i, pid in enumerate(pair_ids)}
+    n = len(pair_ids)
     cutoff_day = day_number(as_of.date())
-    first = min(days) if days else cutoff_day
-    start = first - 1.0
+    first = np.full(n, cutoff_day)
+    for e in events:
+        if e.pair_id in index:
+            p = index[e.pair_id]
+            first[p] = min(first[p], day_number(e.occurred_on))
+    rupture_day = np.full(n, np.nan)
+    observed_day = np.full(n, -np.inf)
+    for o in outcomes:
+        p, day = index[o.pair_id], day_number(o.on_date)
+        first[p] = min(first[p], day)
+        if o.status == "ruptured":
+            rupture_day[p] = day if np.isnan(rupture_day[p]) else min(rupture_day[p], day)
+        else:
+            observed_day[p] = max(observed_day[p], day)
+    entry_day = first - lookback_days
+    ruptured = ~np.isnan(rupture_day)
+    # Nothing after a rupture counts: the pair has left the risk set.
+    observed_day = np.where(ruptured, rupture_day, observed_day)
+    # Steps are fixed calendar weeks (days since 1970 in whole steps), so adding data never
+    # shifts the boundaries of another pair's steps.
+    first_day = (float(entry_day.min()) if n else cutoff_day) - 1.0
+    start = math.floor(first_day / step_days) * float(step_days)
     n_steps = max(1, math.ceil((cutoff_day - start) / step_days))
     grid = Grid(start_day=start, step_days=float(step_days), n_steps=n_steps)
-    index = {pid: i for i, pid in enumerate(pair_ids)}
-    at_risk = np.full(len(pair_ids), -1, dtype=np.int64)
-    ruptured = np.full(len(pair_ids), -1, dtype=np.int64)
-    for o in sorted(outcomes, key=lambda o: o.on_date):
-        p = index[o.pair_id]
-        step = min(n_steps - 1, max(0, math.ceil((day_number(o.on_date) - start) / step_days) - 1))
-        if ruptured[p] >= 0:
-            continue  # nothing after a rupture counts: the pair has left the risk set
-        if o.status == "ruptured":
-            ruptured[p] = step
-            at_risk[p] = step
-        else:
-            at_risk[p] = max(at_risk[p], step)
+    last = np.minimum(grid.step_of(observed_day), n_steps - 1) if n else np.zeros(0, np.int64)
     table = to_arrays(events, pair_ids, taxonomy)
     return TrainingSet(
         pair_ids=tuple(pair_ids),
         grid=grid,
         events=table.arrays,
-        at_risk_until=at_risk,
-        ruptured_at=ruptured,
+        entered_at=np.minimum(grid.step_of(entry_day), n_steps - 1) if n else last,
+        at_risk_until=last.astype(np.int64),
+        ruptured_at=np.where(ruptured, last, -1).astype(np.int64),
         n_events=len(table.rows),
+        entry_day=entry_day,
+        rupture_day=rupture_day,
+        observed_day=observed_day,
     )
 
 

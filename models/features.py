@@ -1,9 +1,14 @@
 """Decayed evidence per pair, indicator type and weekly step — vectorised with NumPy.
 
-evidence[p, t, k] = sum over events e of pair p and type k with day_e <= end of step t of
-weight_e * 0.5 ** ((end_t - day_e) / half_life_k). Each event adds one decayed impulse to
-the step it falls in; a first-order recursive filter along time (scipy's lfilter) carries
-it forward, so the cost is O(events + P·K·T) with no Python loop over events or steps.
+An event of weight w counts w from its day until its `until` day, then decays with its
+type's half-life: w · 0.5 ** ((t − until) / half_life). A one-off report has until = day
+(it starts decaying at once); a state — an absence that goes on — has until = the day it
+ended, or +inf while it is open, so it holds its full weight as long as it lasts.
+
+On the weekly grid, the held part is a running sum of +w at the start step and −w at the
+end step, and the decaying part is one decayed impulse per event carried forward by a
+first-order recursion along time: O(events + P·K·T), no Python loop over events (scipy's
+lfilter would do the same, but a serving process should not import scipy.signal).
 """
 
 from __future__ import annotations
@@ -11,19 +16,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.signal import lfilter
 
 
 @dataclass(frozen=True)
 class EventArrays:
-    """Events as parallel arrays: pair index, type index, day (since 1970-01-01), weight."""
+    """Events as parallel arrays: pair index, type index, day (since 1970-01-01), weight.
+
+    `until` is the day each event's evidence starts to decay (its own day for a report,
+    the end of a state, +inf for a state still open); `known` the day it became known to
+    an analyst (backtests: the end of its dated period; None: known when it occurred).
+    """
 
     pair: np.ndarray
     kind: np.ndarray
     day: np.ndarray
     weight: np.ndarray
     ids: tuple[str, ...] = field(default_factory=tuple)
-    recorded: np.ndarray | None = None  # day each event became known (backtests)
+    known: np.ndarray | None = None
+    until: np.ndarray | None = None
 
     @classmethod
     def empty(cls) -> EventArrays:
@@ -32,18 +42,35 @@ class EventArrays:
     def __len__(self) -> int:
         return int(self.day.shape[0])
 
+    @property
+    def decay_from(self) -> np.ndarray:
+        """The day each event starts to decay (its day unless it is a state)."""
+        return self.day if self.until is None else self.until
+
     def subset(self, mask: np.ndarray) -> EventArrays:
         ids = tuple(i for i, keep in zip(self.ids, mask, strict=False) if keep) if self.ids else ()
-        recorded = self.recorded[mask] if self.recorded is not None else None
+        known = self.known[mask] if self.known is not None else None
+        until = self.until[mask] if self.until is not None else None
         return EventArrays(
-            self.pair[mask], self.kind[mask], self.day[mask], self.weight[mask], ids, recorded
+            self.pair[mask], self.kind[mask], self.day[mask], self.weight[mask], ids, known, until
         )
 
     def known_by(self, day: float) -> EventArrays:
-        """Events recorded by `day` (all of them when no recording days are given)."""
-        if self.recorded is None:
-            return self.subset(self.day <= day)
-        return self.subset(self.recorded <= day)
+        """Events known by `day` (occurred by then when no `known` days are given); a state
+        whose end was not yet known is still open on that day."""
+        known = self.day if self.known is None else self.known
+        out = self.subset(known <= day)
+        if out.until is not None:  # an end not yet reached is not yet known
+            still_open = np.where(out.until > out.day, np.inf, out.day)
+            until = np.where(out.until > day, still_open, out.until)
+            out = EventArrays(out.pair, out.kind, out.day, out.weight, out.ids, out.known, until)
+        return out
+
+    def open_states(self, day: float) -> np.ndarray:
+        """Mask of states that have begun and are still open on `day`."""
+        if self.until is None:
+            return np.zeros(len(self), dtype=bool)
+        return (self.day <= day) & (self.until > day)
 
 
 @dataclass(frozen=True)
@@ -68,32 +95,63 @@ class Grid:
         return np.maximum(t, 0).astype(np.int64)
 
 
+def _carry(impulses: np.ndarray, per_step: np.ndarray) -> np.ndarray:
+    """out[..., t] = impulses[..., t] + per_step · out[..., t−1] for (P, K, T) arrays: a
+    decaying running sum, one vectorised update per step (a few µs each)."""
+    out = np.empty_like(impulses)
+    carry = np.zeros(impulses.shape[:-1])
+    for t in range(impulses.shape[-1]):
+        carry = impulses[..., t] + per_step * carry
+        out[..., t] = carry
+    return out
+
+
 def evidence(events: EventArrays, n_pairs: int, half_lives: np.ndarray, grid: Grid) -> np.ndarray:
-    """(P, T, K) decayed evidence at the end of every step."""
+    """(P, T, K) evidence at the end of every step."""
     half_lives = np.asarray(half_lives, dtype=np.float64)
     k_types, t_steps = half_lives.shape[0], grid.n_steps
     impulses = np.zeros((n_pairs, k_types, t_steps))
+    held = np.zeros((n_pairs, k_types, t_steps + 1))
     if len(events) and t_steps:
-        step = grid.step_of(events.day)
-        inside = step < t_steps
+        until = events.decay_from
+        state = until > events.day
+        if state.any():  # +w where a state starts, −w where it ends (if it ends in the grid)
+            start = grid.step_of(events.day[state])
+            p, k, w = events.pair[state], events.kind[state], events.weight[state]
+            inside = start < t_steps
+            np.add.at(held, (p[inside], k[inside], start[inside]), w[inside])
+            ends = np.isfinite(until[state])
+            end = np.where(ends, grid.step_of(np.where(ends, until[state], 0.0)), t_steps)
+            closing = ends & (end < t_steps)
+            np.add.at(held, (p[closing], k[closing], end[closing]), -w[closing])
+        decays = np.isfinite(until)
+        step = grid.step_of(np.where(decays, until, 0.0))
+        inside = decays & (step < t_steps)
         step, kind = step[inside], events.kind[inside]
-        age = grid.start_day + (step + 1) * grid.step_days - events.day[inside]
+        age = grid.start_day + (step + 1) * grid.step_days - until[inside]
         decayed = events.weight[inside] * 0.5 ** (age / half_lives[kind])
         np.add.at(impulses, (events.pair[inside], kind, step), decayed)
-    out = np.empty_like(impulses)
     per_step = 0.5 ** (grid.step_days / half_lives)
-    for k in range(k_types):  # one filter per type, over all pairs and steps at once
-        out[:, k, :] = lfilter([1.0], [1.0, -per_step[k]], impulses[:, k, :], axis=-1)
+    out = _carry(impulses, per_step) + np.cumsum(held, axis=-1)[..., :t_steps]
     return out.transpose(0, 2, 1)
 
 
 def event_contributions(events: EventArrays, half_lives: np.ndarray, day: float) -> np.ndarray:
-    """Each event's decayed weight at `day` (0 for events after it)."""
+    """Each event's evidence on `day`: 0 before it, its weight while it holds, then decayed."""
     if not len(events):
         return np.zeros(0)
-    age = day - events.day
+    age = np.maximum(day - events.decay_from, 0.0)
     hl = np.asarray(half_lives, dtype=np.float64)[events.kind]
-    return np.where(age >= 0, events.weight * 0.5 ** (np.maximum(age, 0) / hl), 0.0)
+    return np.where(day >= events.day, events.weight * 0.5 ** (age / hl), 0.0)
+
+
+def held_at(events: EventArrays, n_pairs: int, n_types: int, day: float) -> np.ndarray:
+    """(P, K) evidence of the states still open on `day`: a forecast holds it, not decays it."""
+    out = np.zeros((n_pairs, n_types))
+    open_ = events.open_states(day)
+    if open_.any():
+        np.add.at(out, (events.pair[open_], events.kind[open_]), events.weight[open_])
+    return out
 
 
 def evidence_at(
@@ -121,4 +179,19 @@ def arrival_rates(
     if len(events):
         recent = (events.day <= day) & (events.day > day - window)
         np.add.at(out, (events.pair[recent], events.kind[recent]), events.weight[recent])
+    return out / window
+
+
+def arrival_counts(
+    events: EventArrays,
+    n_pairs: int,
+    n_types: int,
+    day: float,
+    window: float = ARRIVAL_WINDOW_DAYS,
+) -> np.ndarray:
+    """(P, K) events per day over the trailing window: how often new events come."""
+    out = np.zeros((n_pairs, n_types))
+    if len(events):
+        recent = (events.day <= day) & (events.day > day - window)
+        np.add.at(out, (events.pair[recent], events.kind[recent]), 1.0)
     return out / window

@@ -1,10 +1,19 @@
 """The fast path: P(rupture within H days) from posterior draws, with NumPy only.
 
 Per draw, the weekly hazard of future step s is logit⁻¹(alpha + Σ_k beta_k · E_k(s)), where
-E_k(s) is today's evidence decayed to the start of step s plus the evidence expected from
-new events arriving at the pair's recent rate (assuming none would bias active pairs low), and
+E_k(s) is today's evidence decayed to the start of step s (states still open are held, not
+decayed: an absence that goes on is assumed to go on) plus the evidence expected from new
+events arriving at the pair's recent rate (assuming none would bias active pairs low), and
 P(within H) = 1 − Π_s (1 − h_s), the last partial step counted as (1 − h)^fraction. Every
 factor is ≤ 1, so P never decreases with H — for every draw.
+
+Future arrivals are drawn, one path per posterior draw, when the pair's recent event count
+is given: in each future step each type arrives with probability 1 − exp(−count · step),
+with a weight that keeps the mean equal to the recent graded pace. Plugging the mean in
+instead would understate the risk (the weekly hazard is convex in the evidence below 50%,
+so by Jensen's inequality the plug-in is a lower bound); it is kept for callers without
+counts (the logistic baseline, which has no draws). The paths use a fixed seed, so every
+process computes the same forecast from the same data.
 """
 
 from __future__ import annotations
@@ -18,6 +27,10 @@ import numpy as np
 from models.phrases import band_span, phrase
 
 SERIES_CHUNK_ELEMENTS = 2_000_000
+ARRIVAL_SEED = 0
+ARRIVAL_PATHS = 250  # random futures of new events, each shared by D / 250 posterior draws
+# Below this total log-odds (about a 1% change in the odds) type shares are not reported.
+MIN_SHARE_TOTAL = 0.01
 
 
 @dataclass(frozen=True)
@@ -36,18 +49,79 @@ def project_evidence(
     n_steps: int,
     step_days: float,
     arrival: np.ndarray | None,
+    held: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """((..., K, S) evidence at the start of each of the next `n_steps` steps, (K, S) decay
-    of today's evidence to those starts), for (..., K) evidence today and arrivals per day:
-    today's decays, and the expected arrivals accumulate as arrival · hl/ln 2 · (1 − decay).
-    The hazard model and the logistic baseline project the same way."""
+    of today's evidence to those starts), for (..., K) evidence today, of which `held` is
+    open states, and arrivals per day: today's decays but for the states, which hold, and
+    the expected arrivals accumulate as arrival · hl/ln 2 · (1 − decay). The hazard model
+    and the logistic baseline project the same way."""
     ages = np.arange(n_steps) * step_days  # step s starts s·step days from now
     keep = 0.5 ** (ages[None, :] / half_lives[:, None])  # (K, S)
-    projected = np.asarray(evidence)[..., :, None] * keep
+    evidence = np.asarray(evidence)
+    if held is None:
+        projected = evidence[..., :, None] * keep
+    else:
+        held = np.asarray(held)
+        projected = (evidence - held)[..., :, None] * keep + held[..., :, None]
     if arrival is not None:
         expected = np.asarray(arrival) * half_lives / math.log(2)
         projected = projected + expected[..., :, None] * (1 - keep)
     return projected, keep
+
+
+def simulated_arrivals(
+    arrival: np.ndarray,
+    count: np.ndarray,
+    half_lives: np.ndarray,
+    n_steps: int,
+    step_days: float,
+    n_paths: int = ARRIVAL_PATHS,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(types drawn, (paths, types drawn, S) evidence at the start of each future step from
+    events yet to come). An arrival lands mid-step; its weight is arrival · step / p, so a
+    path's mean is the recent graded pace. Only types with a recent event are drawn."""
+    count = np.asarray(count, dtype=np.float64)
+    half_lives = np.asarray(half_lives, dtype=np.float64)
+    active = np.nonzero(count > 0)[0]
+    out = np.zeros((n_paths, active.size, n_steps))
+    if active.size == 0 or n_steps < 2:
+        return active, out
+    p = -np.expm1(-count[active] * step_days)
+    weight = np.asarray(arrival, dtype=np.float64)[active] * step_days / p
+    rng = np.random.default_rng(ARRIVAL_SEED)
+    hits = rng.random((n_paths, active.size, n_steps - 1)) < p[None, :, None]
+    per_step = 0.5 ** (step_days / half_lives[active])
+    landed = weight * np.sqrt(per_step)  # half a step of decay by the end of its step
+    acc = np.zeros((n_paths, active.size))
+    for step in range(1, n_steps):
+        acc = acc * per_step + hits[:, :, step - 1] * landed
+        out[:, :, step] = acc
+    return active, out
+
+
+def _arrival_logit(
+    beta: np.ndarray,
+    arrival: np.ndarray,
+    count: np.ndarray,
+    half_lives: np.ndarray,
+    n_steps: int,
+    step_days: float,
+) -> np.ndarray:
+    """(D, S) log-odds that future arrivals add, draw by draw: draw d follows arrival path
+    d mod ARRIVAL_PATHS (each path serves D / paths draws), one batched product."""
+    beta = np.asarray(beta)
+    n_draws = beta.shape[0]
+    n_paths = min(ARRIVAL_PATHS, n_draws)
+    active, paths = simulated_arrivals(arrival, count, half_lives, n_steps, step_days, n_paths)
+    if active.size == 0:
+        return np.zeros((n_draws, n_steps))
+    groups = -(-n_draws // n_paths)
+    padded = np.zeros((groups * n_paths, active.size))
+    padded[:n_draws] = beta[:, active]
+    by_path = padded.reshape(groups, n_paths, active.size).transpose(1, 0, 2)  # (P, G, K)
+    logit = np.matmul(by_path, paths)  # (P, G, S)
+    return logit.transpose(1, 0, 2).reshape(groups * n_paths, n_steps)[:n_draws]
 
 
 def _future_logit(
@@ -58,11 +132,18 @@ def _future_logit(
     n_steps: int,
     step_days: float,
     arrival: np.ndarray | None,
+    held: np.ndarray | None = None,
+    count: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """((D, S) log-odds of the hazard in each future step, (K, S) decay of today's evidence
-    to the start of each step)."""
-    decayed, keep = project_evidence(evidence_now, half_lives, n_steps, step_days, arrival)
-    return np.asarray(alpha)[:, None] + np.asarray(beta) @ decayed, keep
+    to the start of each step). With `count`, arrivals are drawn per draw; without, their
+    expectation is plugged in."""
+    plug_in = arrival if count is None else None
+    decayed, keep = project_evidence(evidence_now, half_lives, n_steps, step_days, plug_in, held)
+    logit = np.asarray(alpha)[:, None] + np.asarray(beta) @ decayed
+    if arrival is not None and count is not None:
+        logit = logit + _arrival_logit(beta, arrival, count, half_lives, n_steps, step_days)
+    return logit, keep
 
 
 def _within(logit: np.ndarray, steps: np.ndarray) -> np.ndarray:
@@ -90,14 +171,20 @@ def horizon_draws(
     horizons_days: Sequence[int],
     step_days: float = 7.0,
     arrival: np.ndarray | None = None,
+    held: np.ndarray | None = None,
+    count: np.ndarray | None = None,
 ) -> np.ndarray:
     """(D, H) draws of P(rupture within each horizon).
 
     `arrival` (K,) is the evidence expected to arrive per day (graded weight per day of each
     type); its decayed accumulation over τ days is arrival · hl/ln 2 · (1 − 0.5^(τ/hl)).
+    `held` (K,) is the part of today's evidence from states still open; `count` (K,) the
+    recent events per day, which makes future arrivals random paths.
     """
     steps, n_steps = _steps(horizons_days, step_days)
-    logit, _ = _future_logit(alpha, beta, evidence_now, half_lives, n_steps, step_days, arrival)
+    logit, _ = _future_logit(
+        alpha, beta, evidence_now, half_lives, n_steps, step_days, arrival, held, count
+    )
     return _within(logit, steps)
 
 
@@ -109,20 +196,36 @@ def series_draws(
     horizon_days: int,
     step_days: float = 7.0,
     arrival: np.ndarray | None = None,
+    held: np.ndarray | None = None,
+    count: np.ndarray | None = None,
 ) -> np.ndarray:
     """(N, D) draws of P(rupture within the horizon) for N evidence states at once — a
-    chart's series in one pass. `evidence` and `arrival` are (N, K)."""
+    chart's series in one pass. `evidence`, `arrival`, `held` and `count` are (N, K); each
+    state gets the arrival paths its own forecast would get, so the chart's last point is
+    the headline figure."""
     steps, n_steps = _steps([horizon_days], step_days)
     evidence = np.asarray(evidence, dtype=np.float64)
-    alpha = np.asarray(alpha)
+    alpha, beta = np.asarray(alpha), np.asarray(beta)
+    drawn = arrival is not None and count is not None
     out = np.empty((evidence.shape[0], alpha.shape[0]))
     chunk = max(1, SERIES_CHUNK_ELEMENTS // (alpha.shape[0] * n_steps))  # bounds the memory
     for lo in range(0, evidence.shape[0], chunk):
-        rates = None if arrival is None else np.asarray(arrival)[lo : lo + chunk]
+        rates = None if arrival is None or drawn else np.asarray(arrival)[lo : lo + chunk]
+        hold = None if held is None else np.asarray(held)[lo : lo + chunk]
         decayed, _ = project_evidence(
-            evidence[lo : lo + chunk], half_lives, n_steps, step_days, rates
+            evidence[lo : lo + chunk], half_lives, n_steps, step_days, rates, hold
         )  # (n, K, S)
         logit = alpha[None, :, None] + np.einsum("dk,nks->nds", beta, decayed)
+        if drawn:
+            for i in range(logit.shape[0]):
+                logit[i] += _arrival_logit(
+                    beta,
+                    np.asarray(arrival)[lo + i],
+                    np.asarray(count)[lo + i],
+                    half_lives,
+                    n_steps,
+                    step_days,
+                )
         out[lo : lo + chunk] = _within(logit, steps)[:, :, 0]
     return out
 
@@ -137,20 +240,30 @@ def mean_without(
     amounts: np.ndarray,
     step_days: float = 7.0,
     arrival: np.ndarray | None = None,
+    held: np.ndarray | None = None,
+    holds: np.ndarray | None = None,
+    count: np.ndarray | None = None,
 ) -> tuple[float, np.ndarray]:
     """(mean P(rupture within the horizon), the same mean with each (kind, amount) of
-    evidence taken out of today's) — every event driver in one vectorised pass.
+    evidence taken out of today's) — every event driver in one vectorised pass. `holds`
+    marks the amounts that are open states.
 
-    Taking amount c out of type k lowers step s's log-odds by beta_k · c · decay_k(s).
+    Taking amount c out of type k lowers step s's log-odds by beta_k · c · decay_k(s) (an
+    open state's amount is held: its decay is 1 at every step).
     """
     steps, n_steps = _steps([horizon_days], step_days)
-    logit, keep = _future_logit(alpha, beta, evidence_now, half_lives, n_steps, step_days, arrival)
+    logit, keep = _future_logit(
+        alpha, beta, evidence_now, half_lives, n_steps, step_days, arrival, held, count
+    )
     base = float(_within(logit, steps).mean())
     kinds = np.asarray(kinds, dtype=np.int64)
     if kinds.size == 0:
         return base, np.zeros(0)
     amounts = np.minimum(np.asarray(amounts, dtype=np.float64), np.asarray(evidence_now)[kinds])
-    shift = (np.asarray(beta)[:, kinds].T * amounts[:, None])[:, :, None] * keep[kinds][:, None, :]
+    decay = keep[kinds]
+    if holds is not None:
+        decay = np.where(np.asarray(holds, dtype=bool)[:, None], 1.0, decay)
+    shift = (np.asarray(beta)[:, kinds].T * amounts[:, None])[:, :, None] * decay[:, None, :]
     without = _within(logit[None, :, :] - shift, steps)  # (E, D, 1)
     return base, without.mean(axis=(1, 2))
 
@@ -179,19 +292,24 @@ def forecast_pair(
     horizons_days: Sequence[int],
     step_days: float = 7.0,
     arrival: np.ndarray | None = None,
+    held: np.ndarray | None = None,
+    count: np.ndarray | None = None,
 ) -> list[HorizonForecast]:
     """Mean, 90% interval and ICD 203 phrase per horizon."""
-    draws = horizon_draws(alpha, beta, evidence_now, half_lives, horizons_days, step_days, arrival)
+    draws = horizon_draws(
+        alpha, beta, evidence_now, half_lives, horizons_days, step_days, arrival, held, count
+    )
     return summarise(draws, horizons_days)
 
 
 def type_contributions(
     beta: np.ndarray, evidence_now: np.ndarray, type_keys: Sequence[str]
-) -> list[tuple[str, float, float]]:
-    """(type, posterior-mean log-odds contribution now, share of the total magnitude)."""
+) -> list[tuple[str, float, float | None]]:
+    """(type, posterior-mean log-odds contribution now, share of the total magnitude); the
+    share is None when the total is too small to split (a share of nothing misleads)."""
     contributions = np.asarray(beta).mean(axis=0) * np.asarray(evidence_now)
     total = float(np.abs(contributions).sum())
     return [
-        (key, float(c), float(abs(c) / total) if total > 0 else 0.0)
+        (key, float(c), float(abs(c) / total) if total >= MIN_SHARE_TOTAL else None)
         for key, c in zip(type_keys, contributions, strict=True)
     ]

@@ -27,7 +27,14 @@ from models.data import (
     load_pair_events,
     to_arrays,
 )
-from models.features import EventArrays, arrival_rates, event_contributions, evidence_at
+from models.features import (
+    EventArrays,
+    arrival_counts,
+    arrival_rates,
+    event_contributions,
+    evidence_at,
+    held_at,
+)
 from models.hazard import Posterior, prior_draws
 from models.priors import half_lives, priors_from
 from models.results import (
@@ -38,7 +45,7 @@ from models.results import (
     RunInfo,
     TypeDriver,
 )
-from models.runs import ModelRun, info, published_run
+from models.runs import ModelRun, info, published_run, published_run_before
 from signals.changes import latest_change_time
 from signals.clock import new_id, to_utc, utcnow
 from signals.config import Settings
@@ -56,6 +63,17 @@ MAX_EVENT_DRIVERS = 20  # the events weighing most; bounds the cost for busy pai
 # Each event's effect is the mean change over this many evenly spaced draws (the same draws
 # with and without the event, so the difference is precise while the work is a quarter).
 DRIVER_DRAWS = 250
+PAST_RUNS_CACHED = 4  # runs kept loaded for as-of forecasts, besides the published one
+
+
+@dataclass(frozen=True)
+class PairState:
+    """What a forecast reads of a pair's events on a day, as (K,) arrays per type."""
+
+    now: np.ndarray  # decayed, graded evidence
+    rate: np.ndarray  # graded evidence arriving per day lately
+    held: np.ndarray  # evidence of states still open (held, not decayed, ahead)
+    count: np.ndarray  # events arriving per day lately
 
 
 @dataclass(frozen=True)
@@ -81,6 +99,7 @@ class Forecaster:
         self.half_lives = half_lives(taxonomy)
         self._lock = threading.Lock()
         self._run: LoadedRun | None = None
+        self._past: dict[str, LoadedRun] = {}
         self._prior = prior_draws(self.priors, 1, PRIOR_DRAWS, seed=0)
 
     # -- the published run -------------------------------------------------------------
@@ -98,11 +117,32 @@ class Forecaster:
             return False
         if list(row.type_keys) != list(self.taxonomy.keys):
             return False  # fitted under another taxonomy: keep what we have until a refit
-        posterior = Posterior.from_netcdf(Path(row.draws_path))
-        loaded = LoadedRun(row, posterior, {pid: i for i, pid in enumerate(row.pair_ids)})
+        loaded = _load(row)
         with self._lock:
             self._run = loaded
         return True
+
+    def _run_for(self, session: Session, when: datetime) -> LoadedRun | None:
+        """The run an as-of forecast may use: the newest published run whose data cut-off
+        is at or before `when` (a later run was fitted on data not known then), or None —
+        the priors alone — when there was none, or it was fitted under another taxonomy."""
+        run_id = published_run_before(session, when)
+        current = self._run
+        if run_id is None or (current is not None and current.row.id == run_id):
+            return current if run_id is not None else None
+        with self._lock:
+            cached = self._past.get(run_id)
+        if cached is not None:
+            return cached
+        row = session.get(ModelRun, run_id)
+        if row is None or list(row.type_keys) != list(self.taxonomy.keys):
+            return None
+        loaded = _load(row)
+        with self._lock:
+            if len(self._past) >= PAST_RUNS_CACHED:
+                self._past.pop(next(iter(self._past)))
+            self._past[run_id] = loaded
+        return loaded
 
     # -- validation ----------------------------------------------------------------------
 
@@ -126,21 +166,26 @@ class Forecaster:
 
     # -- forecasts -----------------------------------------------------------------------
 
-    def _state(self, arrays: EventArrays, day: float) -> tuple[np.ndarray, np.ndarray]:
-        """(evidence now, expected arrivals per day) for a one-pair table."""
+    def _state(self, arrays: EventArrays, day: float) -> PairState:
+        """A one-pair table's evidence on `day`: decayed, its pace of new events, and the
+        part from states still open."""
         k = len(self.taxonomy.types)
-        return evidence_at(arrays, 1, self.half_lives, day)[0], arrival_rates(arrays, 1, k, day)[0]
+        return PairState(
+            evidence_at(arrays, 1, self.half_lives, day)[0],
+            arrival_rates(arrays, 1, k, day)[0],
+            held_at(arrays, 1, k, day)[0],
+            arrival_counts(arrays, 1, k, day)[0],
+        )
 
-    def _draws(self, pair_id: str) -> tuple[np.ndarray, np.ndarray, LoadedRun | None, bool]:
-        """(alpha draws for the pair, beta draws, run, pooled?)."""
-        loaded = self._run
+    def _draws(self, pair_id: str, loaded: LoadedRun | None) -> tuple[np.ndarray, np.ndarray, bool]:
+        """(alpha draws for the pair, beta draws, pooled?) from a run, or the priors."""
         post = loaded.posterior if loaded else self._prior
         if loaded is not None and pair_id in loaded.pair_index:
-            return post.alpha[:, loaded.pair_index[pair_id]], post.beta, loaded, False
+            return post.alpha[:, loaded.pair_index[pair_id]], post.beta, False
         # A pair the run has not seen: its baseline comes from the pooled distribution.
         seed = int.from_bytes(hashlib.sha256(pair_id.encode()).digest()[:4], "little")
         z = np.random.default_rng(seed).standard_normal(post.mu_alpha.shape[0])
-        return post.mu_alpha + post.sigma_alpha * z, post.beta, loaded, True
+        return post.mu_alpha + post.sigma_alpha * z, post.beta, True
 
     def forecast(
         self,
@@ -159,14 +204,19 @@ class Forecaster:
         with self.db.read() as session:
             pair = get_pair(session, pair_id)
             table = load_pair_events(session, self.taxonomy, pair_id, when if as_of else None)
-            if as_of is not None and _before_any_data(session, when):
-                raise InvalidInput.one("as_of", f"{when.isoformat()} is before any recorded data")
-            if as_of is None:
+            loaded = self._run
+            if as_of is not None:
+                if _before_any_data(session, when):
+                    raise InvalidInput.one(
+                        "as_of", f"{when.isoformat()} is before any recorded data"
+                    )
+                loaded = self._run_for(session, when)
+            else:
                 # "Latest" means as of the newest write: every process computing it from
                 # the same data produces the same bytes (and ETag).
                 when = to_utc(latest_change_time(session, pair_id) or when)
         valuation = on or (when.date() if as_of is not None else utcnow().date())
-        return self._compute(pair, table, when, hz, valuation, retrospective=on is not None)
+        return self._compute(pair, table, when, hz, valuation, loaded, retrospective=on is not None)
 
     def _compute(
         self,
@@ -175,15 +225,22 @@ class Forecaster:
         when: datetime,
         hz: tuple[int, ...],
         on: date,
+        loaded: LoadedRun | None,
         retrospective: bool = False,
+        rate_from: EventArrays | None = None,
     ) -> PairForecast:
-        alpha, beta, loaded, pooled = self._draws(pair.id)
+        """The forecast from `table`'s events; arrival rates come from `rate_from` when
+        given (a what-if's hypothetical events are evidence, not a change of the pair's
+        usual pace: counting them in the rate too would count them twice)."""
+        alpha, beta, pooled = self._draws(pair.id, loaded)
         day = day_number(on)
         arrays = table.arrays
         visible = arrays.day <= day
-        now, rate = self._state(arrays, day)
+        state = self._state(arrays, day)
+        pace = self._state(rate_from, day) if rate_from is not None else state
+        now, rate, held, count = state.now, pace.rate, state.held, pace.count
         step = self.settings.step_days
-        results = fc.forecast_pair(alpha, beta, now, self.half_lives, hz, step, rate)
+        results = fc.forecast_pair(alpha, beta, now, self.half_lives, hz, step, rate, held, count)
         horizon_results = tuple(
             HorizonResult(
                 horizon_days=r.horizon_days,
@@ -201,7 +258,7 @@ class Forecaster:
                 label=self.taxonomy.types[k].label,
                 evidence=float(now[k]),
                 contribution=float(contribution),
-                share=float(share),
+                share=None if share is None else float(share),
             )
             for k, (key, contribution, share) in enumerate(
                 fc.type_contributions(beta, now, self.taxonomy.keys)
@@ -210,7 +267,9 @@ class Forecaster:
         )
         # The drivers' "with the event" figure is the headline P(90 d) when it was asked for.
         headline = next((r.mean for r in results if r.horizon_days == EVENT_DRIVER_HORIZON), None)
-        event_drivers = self._event_drivers(table, visible, alpha, beta, now, rate, day, headline)
+        event_drivers = self._event_drivers(
+            table, visible, alpha, beta, now, rate, held, count, day, headline
+        )
         notes: list[str] = []
         if retrospective:
             notes.append(f"Retrospective: the evidence known now, as it stood on {on}.")
@@ -244,6 +303,8 @@ class Forecaster:
         beta: np.ndarray,
         now: np.ndarray,
         rate: np.ndarray,
+        held: np.ndarray,
+        count: np.ndarray,
         day: float,
         p_with: float | None = None,
     ) -> tuple[EventDriver, ...]:
@@ -261,7 +322,15 @@ class Forecaster:
         ranked = [int(i) for i in np.argsort(-weight)[:MAX_EVENT_DRIVERS] if weight[i] >= 0]
         if p_with is None:
             (full,) = fc.forecast_pair(
-                alpha, beta, now, self.half_lives, (horizon,), self.settings.step_days, rate
+                alpha,
+                beta,
+                now,
+                self.half_lives,
+                (horizon,),
+                self.settings.step_days,
+                rate,
+                held,
+                count,
             )
             p_with = float(full.mean)  # the headline figure; the effect is estimated on `sub`
         sub = np.linspace(0, len(alpha) - 1, min(DRIVER_DRAWS, len(alpha))).round().astype(int)
@@ -275,6 +344,9 @@ class Forecaster:
             contributions[ranked],
             self.settings.step_days,
             rate,
+            held,
+            table.arrays.open_states(day)[ranked],
+            count,
         )
         drivers = [
             _driver(table.rows[i], horizon, p_with, min(1.0, max(0.0, p_with - base + p_without)))
@@ -314,17 +386,19 @@ class Forecaster:
         if start > end:
             raise InvalidInput.one("start", "must not be after end")
         n = min(520, (end - start).days // step_days + 1)
-        alpha, beta, _, _ = self._draws(pair_id)
+        alpha, beta, _ = self._draws(pair_id, self._run)
         dates = [end - timedelta(days=step_days * (n - 1 - i)) for i in range(n)]
         states = [self._state(table.arrays, day_number(on)) for on in dates]
         draws = fc.series_draws(
             alpha,
             beta,
-            np.array([now for now, _ in states]),
+            np.array([st.now for st in states]),
             self.half_lives,
             hz,
             self.settings.step_days,
-            np.array([rate for _, rate in states]),
+            np.array([st.rate for st in states]),
+            np.array([st.held for st in states]),
+            np.array([st.count for st in states]),
         )
         low, high = np.quantile(draws, [0.05, 0.95], axis=1)
         return [
@@ -355,10 +429,18 @@ class Forecaster:
             table = load_pair_events(session, self.taxonomy, pair_id, None)
             when = to_utc(latest_change_time(session, pair_id) or when)
         today = utcnow().date()
-        current = self._compute(pair, table, when, hz, today)
+        loaded = self._run
+        current = self._compute(pair, table, when, hz, today, loaded)
         extra = [_hypothetical_row(pair_id, item, when) for item in hypothetical]
         augmented = to_arrays([*table.rows, *extra], [pair_id], self.taxonomy)
-        return current, self._compute(pair, augmented, when, hz, today)
+        return current, self._compute(
+            pair, augmented, when, hz, today, loaded, rate_from=table.arrays
+        )
+
+
+def _load(row: ModelRun) -> LoadedRun:
+    posterior = Posterior.from_netcdf(Path(row.draws_path))
+    return LoadedRun(row, posterior, {pid: i for i, pid in enumerate(row.pair_ids)})
 
 
 def _before_any_data(session: Session, when: datetime) -> bool:
@@ -403,6 +485,7 @@ def _hypothetical_row(pair_id: str, item: EventIn, when: datetime) -> IndicatorE
         intensity=item.intensity,
         submitted_by="what-if",
         content_hash="",
+        ended_on=item.ended_on,
     )
 
 

@@ -44,10 +44,14 @@ def refit(
     started = time.perf_counter()
     cutoff = to_utc(cutoff) if cutoff else utcnow()
     with db.read() as session:
-        training = load_training(session, taxonomy, cutoff, settings.step_days)
+        training = load_training(
+            session, taxonomy, cutoff, settings.step_days, settings.entry_lookback_days
+        )
     config = config or fit_config(settings)
     ev = evidence(training.events, len(training.pair_ids), half_lives(taxonomy), training.grid)
-    data = hazard.build_training_data(ev, training.at_risk_until, training.ruptured_at)
+    data = hazard.build_training_data(
+        ev, training.at_risk_until, training.ruptured_at, training.entered_at
+    )
     if len(data.y) == 0:
         raise InvalidInput.one(
             "outcomes", "no outcomes are recorded yet, so there is nothing to fit"
@@ -79,6 +83,7 @@ def refit(
         n_ruptures=training.n_ruptures,
         max_rhat=diag.max_rhat,
         min_ess_bulk=diag.min_ess_bulk,
+        min_ess_tail=diag.min_ess_tail,
         divergences=diag.divergences,
         seconds=time.perf_counter() - started,
     )

@@ -26,7 +26,7 @@ class TypeDriver:
     label: str
     evidence: float  # decayed, graded evidence of this type now
     contribution: float  # posterior mean of beta_k * evidence_k, in log-odds
-    share: float  # |contribution| / sum of |contributions|
+    share: float | None  # |contribution| / sum of |contributions|; None near a zero sum
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,7 @@ class RunInfo:
     min_ess_bulk: float | None
     divergences: int
     seconds: float
+    min_ess_tail: float | None = None
 
 
 @dataclass(frozen=True)

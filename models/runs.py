@@ -38,6 +38,7 @@ class ModelRun(SQLModel, table=True):
     n_ruptures: int
     max_rhat: float | None = None
     min_ess_bulk: float | None = None
+    min_ess_tail: float | None = None
     divergences: int = 0
     seconds: float = 0.0
 
@@ -57,6 +58,7 @@ def info(row: ModelRun) -> RunInfo:
         n_ruptures=row.n_ruptures,
         max_rhat=row.max_rhat,
         min_ess_bulk=row.min_ess_bulk,
+        min_ess_tail=row.min_ess_tail,
         divergences=row.divergences,
         seconds=row.seconds,
     )
@@ -72,6 +74,18 @@ def published_run(session: Session) -> ModelRun | None:
     stmt = (
         select(ModelRun)
         .where(col(ModelRun.published).is_(True))
+        .order_by(col(ModelRun.created_at).desc(), col(ModelRun.id).desc())
+        .limit(1)
+    )
+    return session.exec(stmt).first()
+
+
+def published_run_before(session: Session, when: datetime) -> str | None:
+    """The id of the newest published run fitted on data cut off at or before `when`."""
+    stmt = (
+        select(ModelRun.id)
+        .where(col(ModelRun.published).is_(True))
+        .where(col(ModelRun.cutoff) <= when)
         .order_by(col(ModelRun.created_at).desc(), col(ModelRun.id).desc())
         .limit(1)
     )

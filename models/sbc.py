@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from models.hazard import FitConfig, Priors, fit
+from models.hazard import CompiledHazard, FitConfig, Priors
 from models.simulate import simulate
 
 CONFIG = FitConfig(draws=250, tune=400, chains=2, cores=1, thin_to=99, sampler="pymc")
@@ -29,9 +29,13 @@ NAMES = ("mu_alpha", "beta[a]", "beta[b]", "beta[c]")
 def sbc_ranks(reps: int, seed: int, config: FitConfig = CONFIG) -> tuple[np.ndarray, np.ndarray]:
     """(ranks (reps, 4), covered (reps, 4)) for mu_alpha and the three betas."""
     ranks, covered = [], []
+    compiled: CompiledHazard | None = None
     for rep in range(reps):
         world = simulate(8, 80, seed + rep, TYPES, rate_per_year=4.0, priors=PRIORS)
-        post = fit(world.training_data(), PRIORS, replace(config, seed=seed + rep))
+        data = world.training_data()
+        if compiled is None:  # one model for every replicate: only the data change
+            compiled = CompiledHazard(PRIORS, data.n_pairs, replace(config, seed=seed), data)
+        post = compiled.fit(data, seed=seed + rep)
         truth = np.concatenate([[world.params.mu_alpha], world.params.beta])
         draws = np.column_stack([post.mu_alpha, post.beta])
         ranks.append((draws < truth).sum(axis=0))

@@ -34,19 +34,63 @@ def auc(p: np.ndarray, y: np.ndarray) -> float | None:
 
 
 def bootstrap(
-    metric: Callable[[np.ndarray], float | None], n: int, reps: int = 1000, seed: int = 0
+    metric: Callable[[np.ndarray], float | None],
+    n: int,
+    reps: int = 1000,
+    seed: int = 0,
+    groups: np.ndarray | None = None,
 ) -> tuple[float, float]:
-    """90% percentile interval of `metric(indices)` over resamples of the forecasts."""
+    """90% percentile interval of `metric(indices)` over resamples of the forecasts.
+
+    With `groups` (a label per forecast, e.g. its pair), whole groups are resampled: the
+    forecasts of one pair at consecutive origins share one rupture and are not independent.
+    """
     rng = np.random.default_rng(seed)
+    members: list[np.ndarray] = []
+    if groups is not None:
+        _, inverse = np.unique(np.asarray(groups), return_inverse=True)
+        order = np.argsort(inverse, kind="stable")
+        members = np.split(order, np.cumsum(np.bincount(inverse))[:-1])
     values = []
     for _ in range(reps):
-        value = metric(rng.integers(0, n, n))
+        if groups is None:
+            idx = rng.integers(0, n, n)
+        else:
+            idx = np.concatenate([members[g] for g in rng.integers(0, len(members), len(members))])
+        value = metric(idx)
         if value is not None and np.isfinite(value):
             values.append(value)
     if not values:
         return (float("nan"), float("nan"))
     lo, hi = np.quantile(values, [0.05, 0.95])
     return (float(lo), float(hi))
+
+
+def brier_decomposition(p: np.ndarray, y: np.ndarray, bins: int = 10) -> dict[str, float]:
+    """Murphy's decomposition over quantile bins of the forecast: Brier ≈ reliability −
+    resolution + uncertainty. Reliability is the calibration error (lower is better),
+    resolution how far the bins' outcomes spread from the base rate (higher is better)."""
+    p, y = np.asarray(p, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    edges = np.unique(np.quantile(p, np.linspace(0, 1, bins + 1)))
+    which = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, max(len(edges) - 2, 0))
+    base = float(y.mean())
+    rel = res = 0.0
+    for b in np.unique(which):
+        m = which == b
+        share = m.mean()
+        rel += share * float((p[m].mean() - y[m].mean()) ** 2)
+        res += share * float((y[m].mean() - base) ** 2)
+    return {"reliability": rel, "resolution": res, "uncertainty": base * (1 - base)}
+
+
+def proportion_interval(hits: int, n: int, level: float = 0.9) -> tuple[float, float]:
+    """Exact (Clopper–Pearson) interval of a proportion."""
+    from scipy.stats import binomtest
+
+    if n == 0:
+        return (float("nan"), float("nan"))
+    ci = binomtest(hits, n).proportion_ci(confidence_level=level, method="exact")
+    return (float(ci.low), float(ci.high))
 
 
 def reliability_diagram(

@@ -263,7 +263,7 @@ def _drivers_chart(page: _Page, forecast: PairForecast) -> None:
         ax.text(
             max(v, 0.0) + 0.03 * span,
             i,
-            f"{v:+.2f} ({s:.0%}, {word} risk)",
+            f"{v:+.2f} ({word} risk)" if s is None else f"{v:+.2f} ({s:.0%}, {word} risk)",
             va="center",
             fontsize=7.5,
             color=INK,

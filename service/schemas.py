@@ -42,6 +42,7 @@ class FactionPublic(BaseModel):
             "notes": "",
             "created_at": TS,
             "created_by": "demo",
+            "collection": "demo",
         }
     )
 
@@ -52,6 +53,9 @@ class FactionPublic(BaseModel):
     notes: str
     created_at: datetime
     created_by: str
+    collection: str = Field(
+        "", description="`reference` (the shipped history of real splits), `demo`, or empty."
+    )
 
 
 class FactionList(BaseModel):
@@ -72,6 +76,7 @@ class PairPublic(BaseModel):
             "status": "cohesive",
             "ruptured_on": None,
             "created_at": TS,
+            "collection": "demo",
         }
     )
 
@@ -81,6 +86,9 @@ class PairPublic(BaseModel):
     status: str
     ruptured_on: date | None
     created_at: datetime
+    collection: str = Field(
+        "", description="`reference` (the shipped history of real splits), `demo`, or empty."
+    )
 
 
 class PairList(BaseModel):
@@ -290,6 +298,9 @@ class RunPublic(BaseModel):
     n_ruptures: int
     max_rhat: float | None
     min_ess_bulk: float | None
+    min_ess_tail: float | None = Field(
+        None, description="Smallest tail effective sample size (the interval ends)."
+    )
     divergences: int
     seconds: float
 
@@ -394,7 +405,10 @@ class TypeDriverPublic(BaseModel):
     label: str
     evidence: float
     contribution: float
-    share: float
+    share: float | None = Field(
+        description="|contribution| / the sum over types; null when that sum is under 0.01 "
+        "log-odds (a share of next to nothing would mislead)."
+    )
 
 
 class EventDriverPublic(BaseModel):

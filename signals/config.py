@@ -59,6 +59,17 @@ class Settings(BaseSettings):
     )
     # Forecasting.
     step_days: int = 7
+    entry_lookback_days: int = Field(
+        default=90,
+        description="A pair enters the risk set this many days before its first event or "
+        "outcome (analysts start logging a pair once friction shows; the look-back keeps a "
+        "pair first seen at its rupture from entering with one positive week).",
+    )
+    load_reference: bool = Field(
+        default=True,
+        description="`riftcast demo` also loads the shipped reference history of real splits "
+        "(collection `reference`), so the model learns from ruptures that happened.",
+    )
     horizons: list[int] = Field(default_factory=lambda: [30, 90, 180, 365])
     cache_check_seconds: float = Field(
         default=0.03,

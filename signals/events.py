@@ -30,6 +30,8 @@ from signals.taxonomy import Taxonomy
 def content_hash(pair_id: str, item: EventIn) -> str:
     """What makes two reports the same report: used to skip duplicates on re-import."""
     fields = item.model_dump(mode="json", exclude={"faction_a", "faction_b"})
+    if fields.get("ended_on") is None:
+        fields.pop("ended_on", None)  # hashes of events without an end stay as they were
     fields["pair_id"] = pair_id
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
@@ -40,8 +42,12 @@ def check_events(
     """Every problem with a batch that needs the database or the taxonomy to see."""
     problems: list[FieldProblem] = []
     for item, line in zip(items, lines, strict=True):
-        if taxonomy.get(item.type) is None:
+        kind = taxonomy.get(item.type)
+        if kind is None:
             problems.append(FieldProblem("type", f"unknown indicator type {item.type!r}", line))
+        elif item.ended_on is not None and not kind.state:
+            message = f"{item.type!r} is a one-off event, not a state: it has no end"
+            problems.append(FieldProblem("ended_on", message, line))
         for field, fid in (("faction_a", item.faction_a), ("faction_b", item.faction_b)):
             if missing_factions(session, fid):
                 problems.append(FieldProblem(field, f"unknown faction {fid!r}", line))
@@ -114,6 +120,7 @@ def record_events(
             kind="correction" if item.supersedes else "report",
             supersedes=item.supersedes,
             content_hash=digest,
+            ended_on=item.ended_on,
         )
         session.add(row)
         created.append(row)
@@ -178,6 +185,7 @@ class EventRecord(NamedTuple):
     intensity: float
     kind: str
     supersedes: str | None
+    ended_on: date | None
 
 
 _RECORD_COLUMNS = [getattr(IndicatorEvent, name) for name in EventRecord._fields]
@@ -281,4 +289,5 @@ def export_row(row: IndicatorEvent, pair: Pair) -> dict[str, object]:
         "reliability": row.reliability,
         "credibility": row.credibility,
         "intensity": row.intensity,
+        "ended_on": row.ended_on.isoformat() if row.ended_on else None,
     }

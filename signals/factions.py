@@ -35,12 +35,14 @@ def create_faction(session: Session, item: FactionIn, by: str) -> Faction:
     return faction
 
 
-def upsert_factions(session: Session, items: list[FactionIn], by: str) -> int:
+def upsert_factions(session: Session, items: list[FactionIn], by: str, collection: str = "") -> int:
     """Create the factions not yet stored (the importer's re-import rule); return how many."""
     created = 0
     for item in items:
         if session.get(Faction, item.id) is None:
-            session.add(Faction(**item.model_dump(), created_at=utcnow(), created_by=by))
+            row = Faction(**item.model_dump(), created_at=utcnow(), created_by=by)
+            row.collection = collection
+            session.add(row)
             created += 1
     if created:
         session.flush()
@@ -48,8 +50,11 @@ def upsert_factions(session: Session, items: list[FactionIn], by: str) -> int:
     return created
 
 
-def list_factions(session: Session) -> list[Faction]:
-    return list(session.exec(select(Faction).order_by(Faction.id)))
+def list_factions(session: Session, collection: str | None = None) -> list[Faction]:
+    stmt = select(Faction)
+    if collection is not None:
+        stmt = stmt.where(Faction.collection == collection)
+    return list(session.exec(stmt.order_by(Faction.id)))
 
 
 def get_faction(session: Session, faction_id: str) -> Faction:
@@ -78,14 +83,22 @@ def ensure_pair(session: Session, a: str, b: str) -> Pair:
     pair = session.get(Pair, pid)
     if pair is None:
         first, second = canonical(a, b)
-        pair = Pair(id=pid, faction_a=first, faction_b=second, created_at=utcnow())
+        fa, fb = session.get(Faction, first), session.get(Faction, second)
+        shared = fa.collection if fa and fb and fa.collection == fb.collection else ""
+        pair = Pair(
+            id=pid, faction_a=first, faction_b=second, created_at=utcnow(), collection=shared
+        )
         session.add(pair)
         session.flush()
     return pair
 
 
-def list_pairs(session: Session) -> list[Pair]:
-    return list(session.exec(select(Pair).order_by(Pair.id)))
+def list_pairs(session: Session, collection: str | None = None) -> list[Pair]:
+    """Every pair, or those of one collection ("" for an analyst's own)."""
+    stmt = select(Pair)
+    if collection is not None:
+        stmt = stmt.where(Pair.collection == collection)
+    return list(session.exec(stmt.order_by(Pair.id)))
 
 
 def get_pair(session: Session, pair_id: str) -> Pair:

@@ -41,6 +41,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "reliability",
         "credibility",
         "intensity",
+        "ended_on",
     ),
     "outcomes": ("faction_a", "faction_b", "status", "on", "definition", "source", "source_url"),
 }
@@ -196,16 +197,23 @@ def read_text(path: Path) -> str:
 
 
 def import_text(
-    session: Session, taxonomy: Taxonomy, kind: Kind, text: str, fmt: Format, by: str
+    session: Session,
+    taxonomy: Taxonomy,
+    kind: Kind,
+    text: str,
+    fmt: Format,
+    by: str,
+    collection: str = "",
 ) -> ImportResult:
-    """Import one file's content into the open transaction (the caller commits)."""
+    """Import one file's content into the open transaction (the caller commits);
+    new factions join `collection` ("reference", "demo", or "" for an analyst's own)."""
     items, lines, problems, raw_rows = _parse_all(text, fmt, kind)
     problems += _reference_problems(session, taxonomy, kind, raw_rows)
     if problems:
         problems = sorted(set(problems), key=lambda p: (p.line or 0, p.field, p.message))
         raise InvalidInput(f"{len(problems)} problem(s); nothing was imported", problems)
     if kind == "factions":
-        created = upsert_factions(session, items, by)
+        created = upsert_factions(session, items, by, collection)
     elif kind == "events":
         created = len(
             events_mod.record_events(

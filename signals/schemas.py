@@ -165,6 +165,11 @@ class EventIn(_Input):
     supersedes: str | None = Field(
         None, max_length=26, description="Id of an earlier event this one corrects."
     )
+    ended_on: date | None = Field(
+        None,
+        description="For a state type (e.g. a leader's absence): the day it ended. Leave it "
+        "empty while the state goes on; close it later with a correction that sets it.",
+    )
 
     @field_validator("occurred_on")
     @classmethod
@@ -181,10 +186,19 @@ class EventIn(_Input):
             raise ValueError("must be an http(s) URL without spaces")
         return value
 
+    @field_validator("ended_on")
+    @classmethod
+    def _ended_not_future(cls, value: date | None) -> date | None:
+        if value is not None and value > today_utc():
+            raise ValueError(f"{value.isoformat()} is in the future")
+        return value
+
     @model_validator(mode="after")
     def _two_factions(self) -> EventIn:
         if self.faction_a == self.faction_b:
             raise ValueError("faction_a and faction_b must be two different factions")
+        if self.ended_on is not None and self.ended_on < self.occurred[0]:
+            raise ValueError("ended_on must not be before occurred_on")
         return self
 
     @property

@@ -23,6 +23,9 @@ class Faction(SQLModel, table=True):
     notes: str = Field(default="", max_length=4000)
     created_at: datetime
     created_by: str = Field(max_length=100)
+    # Where the faction came from: "" for an analyst's own, "reference" for the shipped
+    # history of real splits, "demo" for the demo scenario. Filterable, never a rule.
+    collection: str = Field(default="", max_length=32, index=True)
 
 
 class Pair(SQLModel, table=True):
@@ -40,6 +43,8 @@ class Pair(SQLModel, table=True):
     status: str = Field(default="cohesive", max_length=16)
     ruptured_on: date | None = None
     created_at: datetime
+    # The factions' collection when both share one ("reference", "demo"), else "".
+    collection: str = Field(default="", max_length=32, index=True)
 
 
 class IndicatorEvent(SQLModel, table=True):
@@ -74,6 +79,8 @@ class IndicatorEvent(SQLModel, table=True):
     supersedes: str | None = Field(default=None, foreign_key="indicator_event.id", max_length=26)
     reason: str = Field(default="", max_length=2000)
     content_hash: str = Field(max_length=64)
+    # For a state type (an absence that goes on): the day it ended, None while it is open.
+    ended_on: date | None = None
 
 
 class Outcome(SQLModel, table=True):

@@ -26,6 +26,9 @@ class IndicatorType:
     prior_sd: float
     half_life_days: float
     rationale: str
+    # A state (an absence, an occupation) holds its full weight from its start until it
+    # ends — `ended_on` on the event, or never while it is open — and only then decays.
+    state: bool = False
     # Phrases that suggest this type in an article (the extractor's lexicon), and phrases
     # that veto it in a clause. Optional, so a taxonomy written before them still loads.
     cues: tuple[str, ...] = ()
@@ -87,6 +90,7 @@ def parse_taxonomy(text: str) -> Taxonomy:
                 prior_sd=float(v["prior_sd"]),
                 half_life_days=float(v["half_life_days"]),
                 rationale=str(v.get("rationale", "")),
+                state=bool(v.get("state", False)),
                 cues=_phrases(key, v, "cues"),
                 negative_cues=_phrases(key, v, "negative_cues"),
             )

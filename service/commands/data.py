@@ -11,7 +11,7 @@ from signals import access, io, jobs
 from signals.config import Settings
 from signals.db import Database
 from signals.migrate import upgrade
-from signals.scenario import is_empty, load_demo
+from signals.scenario import REFERENCE, has_collection, is_empty, load_demo, load_reference
 from signals.taxonomy import load_taxonomy
 
 
@@ -74,22 +74,33 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    """Load the demo (on an empty database) and the reference history (unless
+    RIFTCAST_LOAD_REFERENCE=false or it is already there), then queue a refit."""
     settings = Settings()
     db = Database(settings)
+    taxonomy = load_taxonomy(settings.taxonomy_file)
+    loaded = []
     with db.write() as session:
-        if not is_empty(session):
-            print("database already holds data; demo not loaded")
-            return 0
-        results = load_demo(session, load_taxonomy(settings.taxonomy_file))
+        if is_empty(session):
+            loaded += [("demo", r) for r in load_demo(session, taxonomy)]
+        else:
+            print("demo: the database already holds data; the demo was not loaded again")
+        if settings.load_reference and not has_collection(session, REFERENCE):
+            loaded += [(REFERENCE, r) for r in load_reference(session, taxonomy)]
         secret = None
         if not access.has_admin(session):
             _, secret = access.create_key(session, "demo-admin", "admin")
-        job = jobs.enqueue(session, "demo", "demo")
-    for r in results:
-        print(f"demo: loaded {r.created} {r.kind}")
-    print(f"demo: queued refit job {job.id} (the server's worker runs it)")
+        job = jobs.enqueue(session, "demo", "demo") if loaded else None
+    for name, r in loaded:
+        print(f"{name}: loaded {r.created} {r.kind}")
+    if job is not None:
+        print(f"demo: queued refit job {job.id} (the server's worker runs it)")
     if secret:
         print(f"Admin key for the demo (shown once): {secret}")
+    else:
+        print(
+            "An admin key exists already; mint another with: riftcast keys create NAME --role admin"
+        )
     return 0
 
 

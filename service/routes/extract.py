@@ -93,6 +93,9 @@ class UnresolvedOut(BaseModel):
 
 
 class ExtractOut(BaseModel):
+    """Suggested events to confirm, edit or reject, and names that match no faction.
+    Nothing has been stored."""
+
     published_on: date
     suggestions: list[SuggestionOut]
     unresolved: list[UnresolvedOut]

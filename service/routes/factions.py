@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from sqlmodel import Session
 
@@ -14,15 +14,24 @@ from signals.factions import create_faction, get_faction, get_pair, list_faction
 router = APIRouter(prefix="/v1", tags=["factions"])
 
 FactionId = Path(max_length=64, description="The faction's slug id.")
+Collection = Query(
+    None,
+    max_length=32,
+    description="Only this collection: `reference` (the shipped history of real splits), "
+    "`demo`, or an empty value for an analyst's own.",
+)
 PairId = Path(max_length=140, description="The pair's id: `faction-a--faction-b`.")
 
 
 @router.get(
     "/factions", dependencies=[Reader], response_model=FactionList, responses=responses(*STD_ERRORS)
 )
-def factions_list(session: Session = ReadSession) -> FactionList:
-    """Every faction."""
-    return FactionList(items=[FactionPublic.model_validate(f) for f in list_factions(session)])
+def factions_list(
+    collection: str | None = Collection, session: Session = ReadSession
+) -> FactionList:
+    """Every faction, or those of one collection."""
+    rows = list_factions(session, collection)
+    return FactionList(items=[FactionPublic.model_validate(f) for f in rows])
 
 
 @router.get(
@@ -54,9 +63,9 @@ def factions_create(payload: FactionIn, w: Writer = AdminWriter) -> Response:
 @router.get(
     "/pairs", dependencies=[Reader], response_model=PairList, responses=responses(*STD_ERRORS)
 )
-def pairs_list(session: Session = ReadSession) -> PairList:
-    """Every pair of factions known to the log."""
-    return PairList(items=[PairPublic.model_validate(p) for p in list_pairs(session)])
+def pairs_list(collection: str | None = Collection, session: Session = ReadSession) -> PairList:
+    """Every pair of factions known to the log, or those of one collection."""
+    return PairList(items=[PairPublic.model_validate(p) for p in list_pairs(session, collection)])
 
 
 @router.get(

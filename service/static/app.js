@@ -19,6 +19,8 @@
   const state = {
     key: sessionStorage.getItem(KEY_STORE) || "",
     horizon: Number(sessionStorage.getItem(HORIZON_STORE)) || 90,
+    // The shipped reference history (real splits the model learns from) is hidden unless asked.
+    showReference: sessionStorage.getItem("riftcast.showReference") === "1",
     route: { name: "overview", pair: null },
     factions: null, // id -> faction
     types: null, // key -> indicator type
@@ -325,6 +327,11 @@
     try {
       await loadReference();
       const list = await api(`/v1/forecasts?horizon=${h}&sort=-probability`);
+      const isReference = (f) =>
+        (state.factions[f.faction_a] || {}).collection === "reference";
+      const hidden = list.items.filter(isReference).length;
+      if (!state.showReference) list.items = list.items.filter((f) => !isReference(f));
+      $("reference-count").textContent = hidden ? `(${hidden} pairs)` : "(none loaded)";
       const today = Date.now();
       const start = isoDay(today - 12 * 7 * DAY_MS);
       const histories = await Promise.all(
@@ -828,7 +835,7 @@
         role: "img",
         "aria-label": ds
           .map((d) => `${d.label}: ${d.contribution >= 0 ? "raises" : "lowers"} the log-odds by ` +
-            `${Math.abs(d.contribution).toFixed(2)} (${Math.round(d.share * 100)}%)`)
+            `${Math.abs(d.contribution).toFixed(2)}${d.share == null ? "" : ` (${Math.round(d.share * 100)}%)`}`)
           .join("; "),
       });
       ds.forEach((d, i) => {
@@ -850,7 +857,7 @@
             x: width - 2,
             y: yy + 16,
             class: "bar-value",
-            text: `${up ? "+" : "−"}${Math.abs(d.contribution).toFixed(2)} · ${Math.round(d.share * 100)}%`,
+            text: `${up ? "+" : "−"}${Math.abs(d.contribution).toFixed(2)}${d.share == null ? "" : ` · ${Math.round(d.share * 100)}%`}`,
           }),
         );
       });
@@ -1128,6 +1135,12 @@
     $("key-form").addEventListener("submit", onKeySubmit);
     $("event-form").addEventListener("submit", onEventSubmit);
     $("signout").addEventListener("click", () => forgetKey(""));
+    $("show-reference").checked = state.showReference;
+    $("show-reference").addEventListener("change", (ev) => {
+      state.showReference = ev.target.checked;
+      sessionStorage.setItem("riftcast.showReference", state.showReference ? "1" : "0");
+      loadOverview();
+    });
     for (const input of document.querySelectorAll('input[name="horizon"]')) {
       input.addEventListener("change", () => {
         const h = Number(input.value);

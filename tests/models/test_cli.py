@@ -10,7 +10,8 @@ import pytest
 from service.cli import main
 from signals.config import Settings
 
-KEYS = {"brier", "log_score", "bss_base_rate", "bss_baseline", "auc", "n_forecasts", "n_positive"}
+KEYS = {"brier", "log_score", "bss_base_rate", "auc", "reliability", "resolution", "brier_ci"}
+REFERENCES = {"model", "priors_only", "baseline", "base_rate"}
 
 
 @pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)
@@ -48,10 +49,20 @@ def test_simulate_import_and_backtest(
         == 0
     )
     metrics = json.loads(capsys.readouterr().out)
-    assert set(metrics) >= KEYS
-    assert metrics["n_forecasts"] > 0 and 0 <= metrics["brier"] <= 1
-    if metrics["n_positive"]:
-        assert (tmp_path / "bt" / "reliability.png").exists()
+    assert metrics["n_forecasts"] > 0 and metrics["n_positive"] > 0, metrics
+    assert set(metrics["models"]) == REFERENCES
+    for scores in metrics["models"].values():
+        assert set(scores) >= KEYS and 0 <= scores["brier"] <= 1
+    assert {"bss_vs_priors_only", "bss_vs_baseline"} <= set(metrics["models"]["model"])
+    assert metrics["coverage"]["origins"] == metrics["n_origins"]
+    for name in ("forecasts.csv", "origins.csv", "metrics.json", "reliability.png"):
+        assert (tmp_path / "bt" / name).exists()
+    # The same backtest as a table: one row per reference and a verdict in words.
+    assert main(["backtest", "--step", "182", "--horizon", "365"]) == 0
+    table = capsys.readouterr().out
+    for label in ("fitted model", "priors only", "logistic baseline", "base rate"):
+        assert label in table
+    assert "priors-only version" in table and "90% predictive interval" in table
 
 
 @pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)
@@ -61,6 +72,7 @@ def test_simulate_import_and_backtest(
         ["backtest", "--horizon", "0"],
         ["backtest", "--step", "1"],
         ["backtest"],
+        ["backtest", "--start", "2024-01-01", "--end", "2023-01-01"],
         ["simulate", "--pairs", "1", "--out", "x"],
     ],
 )

@@ -93,7 +93,7 @@ def test_known_by_uses_recording_days_when_given() -> None:
         np.array([0.0, 1.0]),
         np.ones(2),
         ("a", "b"),
-        recorded=np.array([50.0, 2.0]),
+        known=np.array([50.0, 2.0]),
     )
     assert events.known_by(10.0).ids == ("b",)
 
@@ -110,3 +110,58 @@ def test_a_thousand_events_is_fast_enough() -> None:
     started = time.perf_counter()
     evidence(events, 1, HALF_LIVES, Grid(0.0, 7.0, 260))
     assert time.perf_counter() - started < 0.5
+
+
+def naive_states(events: EventArrays, n_pairs: int, grid: Grid) -> np.ndarray:
+    """The definition for states: full weight from the start until `until`, then decay."""
+    out = np.zeros((n_pairs, grid.n_steps, len(HALF_LIVES)))
+    assert events.until is not None
+    for t in range(grid.n_steps):
+        end = grid.day_of(t)
+        for p, k, d, u, w in zip(
+            events.pair, events.kind, events.day, events.until, events.weight, strict=True
+        ):
+            if d <= end:
+                out[p, t, k] += w * 0.5 ** (max(0.0, end - u) / HALF_LIVES[k])
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    events_strategy,
+    st.lists(st.one_of(st.none(), st.floats(0, 300)), min_size=25, max_size=25),
+    st.sampled_from([1.0, 7.0]),
+)
+def test_states_hold_their_weight_until_they_end(
+    rows: list[tuple[int, int, float, float]], lengths: list[float | None], step: float
+) -> None:
+    """A state counts in full while it lasts (open: forever), then decays like a report."""
+    events = to_arrays(rows)
+    day = np.round(events.day, 3)  # days are dates: no sub-ULP offsets across a step boundary
+    until = np.array(
+        [d + (np.inf if n is None else round(n, 3)) for d, n in zip(day, lengths, strict=False)]
+    )
+    events = EventArrays(events.pair, events.kind, day, events.weight, until=until)
+    grid = Grid(start_day=-5.0, step_days=step, n_steps=40)
+    expected = naive_states(events, 3, grid)
+    np.testing.assert_allclose(evidence(events, 3, HALF_LIVES, grid), expected, atol=1e-9)
+    day = grid.day_of(grid.n_steps - 1)
+    np.testing.assert_allclose(
+        evidence_at(events, 3, HALF_LIVES, day), expected[:, -1, :], atol=1e-9
+    )
+
+
+def test_an_open_state_is_closed_only_by_what_is_known() -> None:
+    """As of a day before its end was known, a state is still open (no look-ahead)."""
+    events = EventArrays(
+        np.zeros(1, int),
+        np.zeros(1, int),
+        np.array([10.0]),
+        np.ones(1),
+        known=np.array([10.0]),
+        until=np.array([40.0]),
+    )
+    assert events.known_by(20.0).until is not None
+    assert np.isinf(events.known_by(20.0).until[0])
+    assert events.known_by(50.0).until[0] == 40.0
+    assert events.open_states(20.0).all() and not events.open_states(50.0).any()

@@ -28,7 +28,7 @@ from signals.tables import IndicatorEvent
 from signals.taxonomy import Taxonomy
 
 PAIR = "haqqani-network--kandahar-leadership"
-FIT = FitConfig(draws=1000, tune=1000, chains=2, cores=1, sampler="pymc")
+FIT = FitConfig(draws=1500, tune=1000, chains=2, cores=1, sampler="pymc")
 STARVED = FitConfig(draws=20, tune=20, chains=2, cores=1, sampler="pymc")
 
 

@@ -157,7 +157,10 @@ def test_outcome_rupture_marks_the_pair(env: Settings, db: Database, tmp_path: P
     assert pair is not None and pair.status == "ruptured" and str(pair.ruptured_on) == "2024-09-10"
 
 
-def test_demo_loads_once(env: Settings, db: Database, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_loads_once(
+    env: Settings, db: Database, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RIFTCAST_LOAD_REFERENCE", "false")
     assert main(["demo"]) == 0
     counts = _counts(db)
     assert counts[0] >= 5 and counts[2] >= 10 and counts[3] >= 1
@@ -167,6 +170,7 @@ def test_demo_loads_once(env: Settings, db: Database, capsys: pytest.CaptureFixt
     with db.read() as s:
         events = list(s.exec(select(IndicatorEvent)))
         pairs = {p.id for p in s.exec(select(Pair))}
+        assert {p.collection for p in s.exec(select(Pair))} == {"demo"}
     assert "haqqani-network--kandahar-leadership" in pairs
     assert all("Institute of the Middle East" in e.source for e in events)
     assert all(e.reliability in "BCD" for e in events)  # a secondary source: never graded A

@@ -59,7 +59,13 @@ def test_concurrent_writers_wait_instead_of_failing(tmp_path: Path, taxonomy: Ta
 
 def test_migrations_go_up_and_down(settings: Settings) -> None:
     url = settings.resolved_database_url
-    assert current_revision(url) == head_revision(url) == "0001"
+    assert current_revision(url) == head_revision(url) == "0002"
+    downgrade(url, "0001")
+    db = Database(settings)
+    with db.read() as s:
+        columns = {c["name"] for c in inspect(s.connection()).get_columns("indicator_event")}
+    assert "ended_on" not in columns
+    db.dispose()
     downgrade(url, "base")
     db = Database(settings)
     with db.read() as s:
@@ -70,6 +76,6 @@ def test_migrations_go_up_and_down(settings: Settings) -> None:
     db = Database(settings)
     with db.read() as s:
         tables = set(inspect(s.connection()).get_table_names())
-        s.exec(text("SELECT count(*) FROM indicator_event"))  # type: ignore[call-overload]
+        s.exec(text("SELECT count(ended_on) FROM indicator_event"))  # type: ignore[call-overload]
     assert {"faction", "pair", "indicator_event", "outcome", "model_run"} <= tables
     db.dispose()

@@ -26,7 +26,8 @@ REQUIRED = {
 def test_default_taxonomy_has_the_required_types_with_rationales() -> None:
     tax = load_taxonomy()
     assert set(tax.keys) >= REQUIRED
-    assert tax.version.startswith("2025.1+")
+    assert tax.version.startswith("2025.2+")
+    assert [t.key for t in tax.types if t.state] == ["leader_absence"]
     for t in tax.types:
         assert t.prior_sd > 0 and t.half_life_days > 0 and len(t.rationale) > 20
     assert tax.get("reconciliation").prior_mean < 0  # type: ignore[union-attr]

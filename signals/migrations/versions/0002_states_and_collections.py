@@ -1,0 +1,43 @@
+"""States that last (an event's `ended_on`), collections of factions (the reference set), and
+the tail effective sample size of a model run (its interval ends are tail quantiles).
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-26
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # ADD COLUMN is not an UPDATE: the append-only triggers on indicator_event stay intact.
+    op.add_column("indicator_event", sa.Column("ended_on", sa.Date(), nullable=True))
+    op.add_column(
+        "faction",
+        sa.Column("collection", sa.String(32), nullable=False, server_default=""),
+    )
+    op.create_index("ix_faction_collection", "faction", ["collection"])
+    op.add_column(
+        "pair", sa.Column("collection", sa.String(32), nullable=False, server_default="")
+    )
+    op.create_index("ix_pair_collection", "pair", ["collection"])
+    op.add_column("model_run", sa.Column("min_ess_tail", sa.Float(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("model_run") as batch:
+        batch.drop_column("min_ess_tail")
+    op.drop_index("ix_pair_collection", table_name="pair")
+    with op.batch_alter_table("pair") as batch:
+        batch.drop_column("collection")
+    op.drop_index("ix_faction_collection", table_name="faction")
+    with op.batch_alter_table("faction") as batch:
+        batch.drop_column("collection")
+    with op.batch_alter_table("indicator_event") as batch:
+        batch.drop_column("ended_on")
