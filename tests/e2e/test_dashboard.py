@@ -60,16 +60,23 @@ def api(server: Server, key: str) -> httpx.Client:
 
 def test_overview_lists_every_demo_pair(browser: Browser, server: Server, artifacts: Path) -> None:
     with api(server, server.reader_key) as client:
-        pairs = {p["id"] for p in client.get("/v1/pairs").json()["items"]}
+        every = {p["id"] for p in client.get("/v1/pairs").json()["items"]}
+        reference = client.get("/v1/pairs", params={"collection": "reference"}).json()["items"]
         ranked = client.get("/v1/forecasts", params={"horizon": 90}).json()["items"]
-    assert PAIR in pairs
+    pairs = every - {p["id"] for p in reference}
+    assert PAIR in pairs and len(reference) >= 40
     page = open_dashboard(browser, server, server.reader_key, LAPTOP)
     rows = page.locator("#overview-rows tr[data-pair]")
+    # The reference history is there to fit the model on, and hidden until asked for.
     expect(rows).to_have_count(len(pairs))
     shown = [rows.nth(i).get_attribute("data-pair") for i in range(len(pairs))]
     assert set(shown) == pairs
     # Sorted by risk: the API's order at the selected horizon.
-    assert shown == [f["pair_id"] for f in ranked]
+    assert shown == [f["pair_id"] for f in ranked if f["pair_id"] in pairs]
+    page.check("#show-reference")
+    expect(rows).to_have_count(len(every))
+    page.uncheck("#show-reference")
+    expect(rows).to_have_count(len(pairs))
     first = rows.first
     expect(first.locator("td").first).to_contain_text("%")
     expect(first.locator("svg.spark path")).to_have_count(1)

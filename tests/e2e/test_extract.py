@@ -42,7 +42,7 @@ def test_paste_edit_tick_and_record(browser: Browser, server: Server, artifacts:
     marks = page.locator("#x-article mark.x-mark")
     assert marks.count() >= n - 2  # spans shared by two suggestions show once
     assert page.locator("#x-article").inner_text().replace("\n", "").startswith("Situation")
-    expect(page.locator("#x-unresolved")).to_contain_text("ISIS")
+    expect(page.locator("#x-unresolved")).to_contain_text("ETIM")
     # Record two, one of them edited: a different grading.
     page.click("#x-all")
     if page.locator("#x-rows input[type=checkbox]:checked").count():
