@@ -231,6 +231,7 @@ class BacktestResult:
             models["model"][f"bss_vs_{ref}_ci"] = scoring.bootstrap(skill, n, reps, groups=pairs)
         out["models"] = models
         out["verdict"] = _verdict(models)
+        out["reliability_bins"] = scoring.reliability_bins(p_model, y)
         return out
 
     def coverage(self) -> dict[str, object]:
@@ -277,6 +278,20 @@ class BacktestResult:
         if self.rows and self.column("outcome").sum() > 0:
             written.append(self.reliability(out_dir / "reliability.png"))
         return written
+
+
+def plain(value: object) -> object:
+    """Metrics as plain JSON values: tuples as lists, NumPy scalars as numbers, and NaN or
+    infinity as null (PostgreSQL's JSON refuses them)."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def json_default(value: object) -> object:

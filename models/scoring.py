@@ -83,6 +83,22 @@ def brier_decomposition(p: np.ndarray, y: np.ndarray, bins: int = 10) -> dict[st
     return {"reliability": rel, "resolution": res, "uncertainty": base * (1 - base)}
 
 
+def reliability_bins(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[dict[str, float]]:
+    """The reliability diagram's points: per quantile bin of the forecast, its mean, the
+    observed frequency and the number of forecasts (for a chart or a table)."""
+    p, y = np.asarray(p, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    edges = np.unique(np.quantile(p, np.linspace(0, 1, bins + 1)))
+    which = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, max(len(edges) - 2, 0))
+    return [
+        {
+            "forecast": float(p[which == b].mean()),
+            "observed": float(y[which == b].mean()),
+            "n": int((which == b).sum()),
+        }
+        for b in np.unique(which)
+    ]
+
+
 def proportion_interval(hits: int, n: int, level: float = 0.9) -> tuple[float, float]:
     """Exact (Clopper–Pearson) interval of a proportion."""
     from scipy.stats import binomtest

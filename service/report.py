@@ -308,10 +308,36 @@ def _diagnostics(forecast: PairForecast) -> str:
     return text
 
 
+def track_record(record: Mapping[str, Any] | None) -> str:
+    """The recorded backtest behind the numbers, in one paragraph."""
+    if record is None:
+        return (
+            "Track record: no backtest of this model is recorded yet (`riftcast backtest` "
+            "records one)."
+        )
+    m = record["metrics"]
+    head = (
+        f"Track record: backtest from {record['first_origin']} to {record['last_origin']}, "
+        f"{m['n_origins']} origins, {m['horizon_days']}-day windows, {m['n_forecasts']} "
+        f"forecasts of {m['n_pairs']} pairs"
+    )
+    if "models" not in m:
+        return f"{head}; no rupture in any window, so its scores are undefined."
+    model, cov = m["models"]["model"], m["coverage"]
+    auc = "n/a" if model["auc"] is None else f"{model['auc']:.2f}"
+    share = "n/a" if cov["share"] is None else f"{cov['share']:.0%}"
+    return (
+        f"{head}: AUC {auc}; Brier skill {model['bss_base_rate']:+.2f} against the base rate "
+        f"and {model['bss_vs_priors_only']:+.3f} against its priors alone; the number of "
+        f"ruptures fell inside the 90% interval at {share} of origins. {m['verdict']}"
+    )
+
+
 def build_figure(
     forecast: PairForecast,
     history: Sequence[HistoryPoint],
     names: Mapping[str, str] | None = None,
+    record: Mapping[str, Any] | None = None,
 ) -> Figure:
     """The brief as a matplotlib Figure (on an Agg canvas)."""
     names = names or {}
@@ -377,6 +403,7 @@ def build_figure(
 
         page.heading("Model")
         page.text(_diagnostics(forecast), size=8.5)
+        page.text(track_record(record), size=8.5)
         page.y = min(page.y, 0.035)
         page.text(
             "Estimative language per ICD 203: remote 1–5%, very unlikely 5–20%, unlikely "
@@ -395,14 +422,16 @@ def render_brief(
     path_or_buffer: str | PathLike[str] | IO[bytes],
     fmt: Format,
     names: Mapping[str, str] | None = None,
+    record: Mapping[str, Any] | None = None,
 ) -> None:
     """Write the one-page brief as `fmt` ("pdf" or "png") to a path or a binary buffer.
 
-    `names` maps faction ids to display names (ids are shown otherwise).
+    `names` maps faction ids to display names (ids are shown otherwise); `record` is the
+    model's recorded backtest (`signals.evaluations`), stated under "Model".
     """
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {FORMATS}, not {fmt!r}")
-    fig = build_figure(forecast, history, names)
+    fig = build_figure(forecast, history, names, record)
     a = (names or {}).get(forecast.faction_a, forecast.faction_a)
     b = (names or {}).get(forecast.faction_b, forecast.faction_b)
     title = f"Riftcast brief: {a} – {b}, {forecast.as_of:%Y-%m-%d}"

@@ -280,6 +280,29 @@ RUN_EXAMPLE: dict[str, Any] = {
 }
 
 
+class EvaluationPublic(BaseModel):
+    """The newest recorded backtest of the model as this run's taxonomy version specifies
+    it (`riftcast backtest` records one): how well it forecast the stored log."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    created_at: datetime
+    taxonomy_version: str
+    horizon_days: int
+    method: str = Field(description="`laplace` (nested Laplace fits) or `nuts`.")
+    first_origin: date
+    last_origin: date
+    step_days: int
+    metrics: dict[str, Any] = Field(
+        description="As `riftcast backtest --json` prints it: for the fitted model, its priors "
+        "alone, the logistic baseline and the base rate (`models`), Brier, log score, AUC and "
+        "Brier skill with pair-bootstrap 90% intervals and the Brier decomposition; the "
+        "reliability diagram's points (`reliability_bins`); how often the observed number of "
+        "ruptures fell inside the 90% predictive interval (`coverage`); a plain `verdict`."
+    )
+
+
 class RunPublic(BaseModel):
     """A model run: its diagnostics, whether it was published, and why not."""
 
@@ -303,6 +326,11 @@ class RunPublic(BaseModel):
     )
     divergences: int
     seconds: float
+    evaluation: EvaluationPublic | None = Field(
+        None,
+        description="The calibration behind this run's numbers (one run's page only); null "
+        "until `riftcast backtest` has recorded one for its taxonomy version.",
+    )
 
 
 class RunList(BaseModel):

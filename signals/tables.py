@@ -179,3 +179,22 @@ class ChangeEntry(SQLModel, table=True):
     pair_id: str | None = Field(default=None, max_length=140)
     kind: str = Field(max_length=20)
     at: datetime
+
+
+class ModelEvaluation(SQLModel, table=True):
+    """A backtest of the model as specified by one taxonomy version, on the stored log:
+    the scores of the fitted model and its references, the reliability bins and the
+    coverage of its 90% intervals (the JSON that `riftcast backtest --json` prints)."""
+
+    __tablename__ = "model_evaluation"
+    __table_args__ = (Index("ix_evaluation_taxonomy", "taxonomy_version", "created_at"),)
+
+    id: str = Field(primary_key=True, max_length=26)
+    created_at: datetime
+    taxonomy_version: str = Field(max_length=100)
+    horizon_days: int
+    method: str = Field(max_length=20)
+    first_origin: date
+    last_origin: date
+    step_days: int
+    metrics: dict[str, object] = Field(sa_column=Column(JSON, nullable=False))

@@ -72,6 +72,11 @@ def register(sub: Any) -> None:
         "(default, minutes); nuts: full NUTS at every origin at the production settings",
     )
     bt.add_argument("--workers", type=int, default=2, help="processes fitting origins")
+    bt.add_argument(
+        "--no-record",
+        action="store_true",
+        help="do not record the result (recorded, every model run of this taxonomy shows it)",
+    )
     bt.add_argument("--json", action="store_true", help="print the metrics as JSON")
     bt.add_argument(
         "--out",
@@ -193,14 +198,17 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    from models.backtest import json_default
+    from models.backtest import json_default, plain
     from models.evaluate import backtest_store
+    from signals.evaluations import record_evaluation
 
     settings = Settings()
+    db = Database(settings)
+    taxonomy = load_taxonomy(settings.taxonomy_file)
     result = backtest_store(
-        Database(settings),
+        db,
         settings,
-        load_taxonomy(settings.taxonomy_file),
+        taxonomy,
         start=args.start,
         end=args.end,
         step_days=args.step,
@@ -210,6 +218,17 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         progress=progress_printer("backtest: fitted origin"),
     )
     metrics = result.metrics()
+    if not args.no_record:
+        with db.write() as session:
+            record_evaluation(
+                session,
+                taxonomy.version,
+                plain(metrics),  # type: ignore[arg-type]
+                method=args.method,
+                first_origin=date_of(result.origins[0].origin_day),
+                last_origin=date_of(result.origins[-1].origin_day),
+                step_days=args.step,
+            )
     if args.out is not None:
         for path in result.write(args.out, metrics):
             print(f"wrote {path}", file=sys.stderr)

@@ -17,6 +17,7 @@ from service.report import format_of, render_brief
 from signals.config import Settings
 from signals.db import Database
 from signals.errors import InvalidInput, NotFound
+from signals.evaluations import latest_evaluation
 from signals.factions import get_faction
 from signals.taxonomy import load_taxonomy
 
@@ -59,10 +60,12 @@ def cmd_report(args: argparse.Namespace) -> int:
                     names[fid] = get_faction(session, fid).name
                 except NotFound:
                     names[fid] = fid
+            evaluation = latest_evaluation(session, forecast.taxonomy_version)
+            record = evaluation.model_dump(mode="json") if evaluation else None
     finally:
         db.dispose()
     if args.out.parent and not args.out.parent.exists():
         raise InvalidInput.one("out", f"the folder {args.out.parent} does not exist")
-    render_brief(forecast, history, args.out, fmt, names)
+    render_brief(forecast, history, args.out, fmt, names, record)
     print(f"wrote the brief of {args.pair} as of {forecast.as_of:%Y-%m-%d} to {args.out}")
     return 0

@@ -10,8 +10,16 @@ from models.results import RunInfo
 from models.runs import get_run, info, list_runs
 from service.deps import AdminWriter, Reader, ReadSession, Writer
 from service.problems import STD_ERRORS, responses
-from service.schemas import RefitJobList, RefitJobPublic, RefitRequest, RunList, RunPublic
+from service.schemas import (
+    EvaluationPublic,
+    RefitJobList,
+    RefitJobPublic,
+    RefitRequest,
+    RunList,
+    RunPublic,
+)
 from signals import jobs
+from signals.evaluations import latest_evaluation
 
 router = APIRouter(prefix="/v1", tags=["model"])
 
@@ -41,8 +49,13 @@ def runs_get(
     run_id: str = Path(max_length=26, description="The run's ULID."),
     session: Session = ReadSession,
 ) -> RunPublic:
-    """One model run: its diagnostics, and why it was not published if it was not."""
-    return _run(info(get_run(session, run_id)))
+    """One model run: its diagnostics, why it was not published if it was not, and the
+    newest backtest of its model (calibration, interval coverage)."""
+    run = _run(info(get_run(session, run_id)))
+    evaluation = latest_evaluation(session, run.taxonomy_version)
+    if evaluation is not None:
+        run.evaluation = EvaluationPublic.model_validate(evaluation)
+    return run
 
 
 @router.post(

@@ -20,6 +20,7 @@ from service.report import render_brief
 from service.schemas import UtcDatetime
 from signals.db import Database
 from signals.errors import NotFound
+from signals.evaluations import latest_evaluation
 from signals.factions import get_faction
 
 router = APIRouter(prefix="/v1", tags=["forecasts"])
@@ -65,8 +66,10 @@ def forecasts_report(
                 names[fid] = get_faction(session, fid).name
             except NotFound:
                 names[fid] = fid
+        evaluation = latest_evaluation(session, forecast.taxonomy_version)
+        record = evaluation.model_dump(mode="json") if evaluation else None
     buffer = io.BytesIO()
-    render_brief(forecast, history, buffer, "pdf", names)
+    render_brief(forecast, history, buffer, "pdf", names, record)
     filename = f"riftcast-{pair_id}-{end.isoformat()}.pdf"
     return Response(
         buffer.getvalue(),

@@ -7,7 +7,7 @@ event was counted twice; states decayed like one-off reports.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 import numpy as np
 import pytest
@@ -16,10 +16,9 @@ from sqlmodel import Session
 from models.data import load_training
 from models.features import evidence
 from models.forecaster import Forecaster
-from models.hazard import Diagnostics, Posterior, build_training_data
+from models.hazard import build_training_data
 from models.priors import half_lives
-from models.runs import ModelRun, save_run
-from signals.clock import new_id, utcnow
+from signals.clock import utcnow
 from signals.config import Settings
 from signals.db import Database
 from signals.errors import InvalidInput
@@ -29,6 +28,7 @@ from signals.outcomes import record_outcomes
 from signals.scenario import load_demo
 from signals.schemas import EventIn, FactionIn, OutcomeIn
 from signals.taxonomy import Taxonomy
+from tests.factories import store_run
 
 PAIR = "haqqani-network--kandahar-leadership"
 
@@ -83,54 +83,14 @@ def test_an_old_event_on_another_pair_moves_no_pair_s_risk_set(
     assert after["old-a--old-b"] > 1500  # observed since 1996 (less the look-back)
 
 
-def _store_run(
-    db: Database, settings: Settings, taxonomy: Taxonomy, cutoff: datetime, alpha: float
-) -> str:
-    """A published run whose draws put every pair's baseline at `alpha`."""
-    run_id = new_id()
-    d, k = 200, len(taxonomy.types)
-    post = Posterior(
-        alpha=np.full((d, 1), alpha),
-        mu_alpha=np.full(d, alpha),
-        sigma_alpha=np.full(d, 0.1),
-        beta=np.zeros((d, k)),
-        diagnostics=Diagnostics(1.0, 1000.0, 0, d, "test", 0.0),
-    )
-    path = settings.runs_dir / f"{run_id}.nc"
-    post.to_netcdf(path)
-    with db.write() as s:
-        save_run(
-            s,
-            ModelRun(
-                id=run_id,
-                created_at=utcnow(),
-                cutoff=cutoff,
-                published=True,
-                taxonomy_version=taxonomy.version,
-                config_hash="test",
-                sampler="test",
-                draws_path=str(path),
-                grid_start=cutoff.date(),
-                step_days=7,
-                pair_ids=[PAIR],
-                type_keys=list(taxonomy.keys),
-                n_pairs=1,
-                n_obs=1,
-                n_events=0,
-                n_ruptures=0,
-            ),
-        )
-    return run_id
-
-
 def test_an_as_of_forecast_uses_only_a_run_fitted_on_what_was_known_then(
     demo: Database, settings: Settings, taxonomy: Taxonomy
 ) -> None:
     with demo.read() as s:
         recorded = max(e.recorded_at for e in event_records_as_of(s))
     recorded = recorded.replace(tzinfo=UTC) if recorded.tzinfo is None else recorded
-    early = _store_run(demo, settings, taxonomy, recorded + timedelta(seconds=1), alpha=-9.0)
-    late = _store_run(demo, settings, taxonomy, recorded + timedelta(days=1), alpha=-3.0)
+    early = store_run(demo, settings, taxonomy, recorded + timedelta(seconds=1), alpha=-9.0)
+    late = store_run(demo, settings, taxonomy, recorded + timedelta(days=1), alpha=-3.0)
     forecaster = Forecaster(demo, settings, taxonomy)
     forecaster.reload_run()
     latest = forecaster.forecast(PAIR)

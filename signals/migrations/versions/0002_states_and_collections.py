@@ -1,5 +1,6 @@
 """States that last (an event's `ended_on`), collections of factions (the reference set), and
-the tail effective sample size of a model run (its interval ends are tail quantiles).
+the tail effective sample size of a model run (its interval ends are tail quantiles), and
+the recorded backtests of the model (its calibration, shown with every run).
 
 Revision ID: 0002
 Revises: 0001
@@ -28,9 +29,26 @@ def upgrade() -> None:
     )
     op.create_index("ix_pair_collection", "pair", ["collection"])
     op.add_column("model_run", sa.Column("min_ess_tail", sa.Float(), nullable=True))
+    op.create_table(
+        "model_evaluation",
+        sa.Column("id", sa.String(26), primary_key=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("taxonomy_version", sa.String(100), nullable=False),
+        sa.Column("horizon_days", sa.Integer(), nullable=False),
+        sa.Column("method", sa.String(20), nullable=False),
+        sa.Column("first_origin", sa.Date(), nullable=False),
+        sa.Column("last_origin", sa.Date(), nullable=False),
+        sa.Column("step_days", sa.Integer(), nullable=False),
+        sa.Column("metrics", sa.JSON(), nullable=False),
+    )
+    op.create_index(
+        "ix_evaluation_taxonomy", "model_evaluation", ["taxonomy_version", "created_at"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_evaluation_taxonomy", table_name="model_evaluation")
+    op.drop_table("model_evaluation")
     with op.batch_alter_table("model_run") as batch:
         batch.drop_column("min_ess_tail")
     op.drop_index("ix_pair_collection", table_name="pair")
