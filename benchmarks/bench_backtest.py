@@ -19,8 +19,6 @@ import numpy as np
 from benchmarks.common import table
 from models.backtest import History, laplace_fitter, rolling_origin
 from models.evaluate import nuts_fitter, origin_steps, store_history
-from models.features import arrival_counts, arrival_rates, evidence_at, held_at
-from models.forecast import horizon_draws
 from models.hazard import FitConfig, Posterior
 from models.priors import priors_from
 from signals.config import Settings
@@ -34,20 +32,8 @@ START, END = date(2012, 1, 1), date(2024, 6, 30)
 
 
 def _p90(history: History, origin: int, post: Posterior) -> np.ndarray:
-    day = history.grid.day_of(origin)
-    known = history.events.known_by(day)
-    n, k, hl = history.n_pairs, len(history.half_lives), history.half_lives
-    now, rate = evidence_at(known, n, hl, day), arrival_rates(known, n, k, day)
-    held, count = held_at(known, n, k, day), arrival_counts(known, n, k, day)
     pairs, _ = history.scorable(origin, 90)
-    return np.array(
-        [
-            horizon_draws(
-                post.alpha[:, p], post.beta, now[p], hl, [90], 7.0, rate[p], held[p], count[p]
-            ).mean()
-            for p in pairs
-        ]
-    )
+    return history.horizon_draws(origin, post, pairs, 90).mean(axis=0)
 
 
 def run() -> str:

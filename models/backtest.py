@@ -123,6 +123,39 @@ class History:
         ev = evidence(known, self.n_pairs, self.half_lives, grid)
         return build_training_data(ev, until, ruptured, self.entered_at)
 
+    def state_at(self, day: float) -> tuple[np.ndarray, ...]:
+        """(evidence, graded pace, open states, event pace), each (P, K), from what was
+        known on `day`: what a forecast on that day reads."""
+        known = self.events.known_by(day)
+        n, k, hl = self.n_pairs, len(self.half_lives), self.half_lives
+        return (
+            evidence_at(known, n, hl, day),
+            arrival_rates(known, n, k, day),
+            held_at(known, n, k, day),
+            arrival_counts(known, n, k, day),
+        )
+
+    def horizon_draws(
+        self, origin: int, post: Posterior, pairs: np.ndarray, horizon_days: int
+    ) -> np.ndarray:
+        """(D, len(pairs)) draws of P(rupture within the horizon) at `origin` from `post`."""
+        now, rate, held, count = self.state_at(self.grid.day_of(origin))
+        step, hl = self.grid.step_days, self.half_lives
+        out = np.empty((post.alpha.shape[0], len(pairs)))
+        for j, p in enumerate(pairs):
+            out[:, j] = horizon_draws(
+                post.alpha[:, p],
+                post.beta,
+                now[p],
+                hl,
+                [horizon_days],
+                step,
+                rate[p],
+                held[p],
+                count[p],
+            )[:, 0]
+        return out
+
     def scorable(self, origin: int, horizon_days: float) -> tuple[np.ndarray, np.ndarray]:
         """(pairs in the risk set at `origin` whose outcome over the horizon is known, their
         outcomes: 1 when the rupture falls within (origin, origin + horizon] in days).
@@ -425,46 +458,36 @@ def _score_origin(
 ) -> None:
     day = history.grid.day_of(origin)
     step = history.grid.step_days
-    hl = history.half_lives
-    known = history.events.known_by(day)
-    k = len(hl)
-    now = evidence_at(known, history.n_pairs, hl, day)
-    rates = arrival_rates(known, history.n_pairs, k, day)
-    held = held_at(known, history.n_pairs, k, day)
-    counts = arrival_counts(known, history.n_pairs, k, day)
+    now, rate, held, _ = history.state_at(day)
     pairs, outcomes = history.scorable(origin, horizon_days)
     p_base = np.zeros(len(pairs))
     if fitted.baseline is not None and len(pairs):
         p_base = fitted.baseline.horizon_probability(
-            now[pairs], hl, horizon_days, step, rates[pairs], held[pairs]
+            now[pairs], history.half_lives, horizon_days, step, rate[pairs], held[pairs]
         )
     base_rate = 1 - (1 - fitted.weekly_rate) ** (horizon_days / step)
-    per_draw = []
+    draws = history.horizon_draws(origin, post, pairs, horizon_days)  # (D, n)
+    p_prior = history.horizon_draws(origin, prior, pairs, horizon_days).mean(axis=0)
+    lower, upper = np.quantile(draws, [0.05, 0.95], axis=0) if len(pairs) else ([], [])
     for j, p in enumerate(pairs):
-        args = (now[p], hl, [horizon_days], step, rates[p], held[p], counts[p])
-        draws = horizon_draws(post.alpha[:, p], post.beta, *args)[:, 0]
-        p_prior = float(horizon_draws(prior.alpha[:, p], prior.beta, *args).mean())
-        per_draw.append(draws)
-        lo, hi = np.quantile(draws, [0.05, 0.95])
         result.rows.append(
             ScoredForecast(
                 pair=history.pair_ids[p] if history.pair_ids else str(p),
                 origin_day=float(day),
                 horizon_days=horizon_days,
-                p_model=float(draws.mean()),
-                lower=float(lo),
-                upper=float(hi),
-                p_priors_only=p_prior,
+                p_model=float(draws[:, j].mean()),
+                lower=float(lower[j]),
+                upper=float(upper[j]),
+                p_priors_only=float(p_prior[j]),
                 p_baseline=float(p_base[j]),
                 p_base_rate=float(base_rate),
                 outcome=int(outcomes[j]),
             )
         )
     count_lo = count_hi = 0.0
-    if per_draw:  # the predictive distribution of the number of ruptures at this origin
+    if len(pairs):  # the predictive distribution of the number of ruptures at this origin
         rng = np.random.default_rng(origin)
-        probs = np.column_stack(per_draw)  # (D, n)
-        counts = (rng.uniform(size=probs.shape) < probs).sum(axis=1)
+        counts = (rng.uniform(size=draws.shape) < draws).sum(axis=1)
         count_lo, count_hi = (float(q) for q in np.quantile(counts, [0.05, 0.95]))
     diag = fitted.posterior.diagnostics if fitted.posterior is not None else None
     result.origins.append(

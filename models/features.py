@@ -167,6 +167,18 @@ def evidence_at(
 ARRIVAL_WINDOW_DAYS = 365.0
 
 
+def _recent(
+    events: EventArrays, n_pairs: int, n_types: int, day: float, window: float, value: np.ndarray
+) -> np.ndarray:
+    """(P, K) sum of `value` over each pair's and type's events in the trailing window, per
+    day of the window."""
+    out = np.zeros((n_pairs, n_types))
+    if len(events):
+        recent = (events.day <= day) & (events.day > day - window)
+        np.add.at(out, (events.pair[recent], events.kind[recent]), value[recent])
+    return out / window
+
+
 def arrival_rates(
     events: EventArrays,
     n_pairs: int,
@@ -175,11 +187,7 @@ def arrival_rates(
     window: float = ARRIVAL_WINDOW_DAYS,
 ) -> np.ndarray:
     """(P, K) graded evidence per day over the trailing window: the expected arrival rate."""
-    out = np.zeros((n_pairs, n_types))
-    if len(events):
-        recent = (events.day <= day) & (events.day > day - window)
-        np.add.at(out, (events.pair[recent], events.kind[recent]), events.weight[recent])
-    return out / window
+    return _recent(events, n_pairs, n_types, day, window, events.weight)
 
 
 def arrival_counts(
@@ -190,8 +198,4 @@ def arrival_counts(
     window: float = ARRIVAL_WINDOW_DAYS,
 ) -> np.ndarray:
     """(P, K) events per day over the trailing window: how often new events come."""
-    out = np.zeros((n_pairs, n_types))
-    if len(events):
-        recent = (events.day <= day) & (events.day > day - window)
-        np.add.at(out, (events.pair[recent], events.kind[recent]), 1.0)
-    return out / window
+    return _recent(events, n_pairs, n_types, day, window, np.ones(len(events)))

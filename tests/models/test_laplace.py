@@ -2,7 +2,7 @@
 
 The backtest fits at every origin with `models.laplace`; this is the check that it forecasts
 what NUTS would. On two origins of a simulated world, every scored pair's P(rupture within
-90 days) from the two fits differs by at most 1.5 points (measured: 0.4–1.1 points).
+90 days) from the two fits differs by at most 2.5 points (measured: up to 1.7 points).
 """
 
 from __future__ import annotations
@@ -10,9 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from models.backtest import History
-from models.features import arrival_counts, arrival_rates, evidence_at, held_at
-from models.forecast import horizon_draws
-from models.hazard import CompiledHazard, FitConfig, Priors, TrainingData
+from models.hazard import CompiledHazard, FitConfig, Posterior, Priors, TrainingData
 from models.laplace import _Conditional, fit_laplace
 from models.simulate import simulate
 from tests.models.conftest import realistic_params
@@ -21,21 +19,9 @@ NUTS = FitConfig(draws=1000, tune=600, chains=2, cores=1, sampler="pymc", thin_t
 MAX_DIFFERENCE = 0.025
 
 
-def _p90(history: History, origin: int, alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
-    day = history.grid.day_of(origin)
-    known = history.events.known_by(day)
-    n, k, hl = history.n_pairs, len(history.half_lives), history.half_lives
-    now, rate = evidence_at(known, n, hl, day), arrival_rates(known, n, k, day)
-    held, count = held_at(known, n, k, day), arrival_counts(known, n, k, day)
+def _p90(history: History, origin: int, post: Posterior) -> np.ndarray:
     pairs, _ = history.scorable(origin, 90)
-    return np.array(
-        [
-            horizon_draws(
-                alpha[:, p], beta, now[p], hl, [90], 7.0, rate[p], held[p], count[p]
-            ).mean()
-            for p in pairs
-        ]
-    )
+    return history.horizon_draws(origin, post, pairs, 90).mean(axis=0)
 
 
 def test_laplace_forecasts_what_nuts_forecasts(priors: Priors, type_priors: tuple) -> None:  # type: ignore[type-arg]
@@ -53,10 +39,7 @@ def test_laplace_forecasts_what_nuts_forecasts(priors: Priors, type_priors: tupl
         assert nuts.passes()[0], nuts.passes()
         approx = fit_laplace(data, priors, n_draws=1000, seed=origin)
         assert approx.passes()[0]
-        gap = np.abs(
-            _p90(history, origin, nuts.alpha, nuts.beta)
-            - _p90(history, origin, approx.alpha, approx.beta)
-        )
+        gap = np.abs(_p90(history, origin, nuts) - _p90(history, origin, approx))
         worst = max(worst, float(gap.max()))
     assert worst <= MAX_DIFFERENCE, worst
 
