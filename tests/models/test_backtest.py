@@ -153,3 +153,37 @@ def test_the_bootstrap_resamples_pairs_not_rows() -> None:
     by_row = bootstrap(share, 100, 200)
     assert set(by_pair) <= {0.0, 0.5, 1.0}
     assert 0.3 < by_row[0] < 0.5 < by_row[1] < 0.7
+
+
+def test_the_verdict_says_plainly_when_fitting_hurts() -> None:
+    from models.backtest import _verdict
+
+    losing = {"model": {"bss_vs_priors_only": -0.08, "bss_vs_priors_only_ci": (-0.12, -0.03)}}
+    assert "LOSES to its own priors-only version" in _verdict(losing)  # type: ignore[arg-type]
+    winning = {"model": {"bss_vs_priors_only": 0.05, "bss_vs_priors_only_ci": (0.01, 0.09)}}
+    assert "beats" in _verdict(winning)  # type: ignore[arg-type]
+
+
+def test_origins_never_pass_the_end_and_leave_room_for_the_horizon() -> None:
+    from datetime import date
+
+    from models.data import day_number
+    from models.evaluate import origin_steps
+
+    history = _two_pair_history(rupture_day=650.0)
+    origins = origin_steps(history, None, date(1971, 6, 1), 28, 90)
+    assert origins and all(history.grid.day_of(o) <= day_number(date(1971, 6, 1)) for o in origins)
+    late = origin_steps(history, None, None, 28, 90)
+    assert all(history.grid.day_of(o) + 90 <= 700 for o in late)
+    assert late[1] - late[0] == 4  # 28 days on a weekly grid
+
+
+def test_a_dated_period_is_known_at_its_end() -> None:
+    from datetime import date
+
+    from models.data import period_end
+
+    assert period_end(date(2025, 1, 1), "month") == date(2025, 1, 31)
+    assert period_end(date(2024, 12, 1), "month") == date(2024, 12, 31)
+    assert period_end(date(2024, 1, 1), "year") == date(2024, 12, 31)
+    assert period_end(date(2024, 3, 7), "day") == date(2024, 3, 7)

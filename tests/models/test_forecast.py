@@ -141,3 +141,38 @@ def test_a_series_in_one_pass_matches_one_forecast_per_point(horizon: int) -> No
     for i in range(n):
         expected = horizon_draws(alpha, beta, evidence[i], hl, [horizon], 7.0, rate[i])[:, 0]
         np.testing.assert_allclose(got[i], expected, rtol=1e-10, atol=1e-12)
+
+
+def test_drawn_arrivals_keep_the_mean_pace_and_add_the_risk_a_plug_in_misses() -> None:
+    """Arrivals drawn per draw have the recent pace as their mean; since the hazard is
+    convex in the evidence, they forecast more risk than plugging that mean in."""
+    from models.forecast import horizon_draws, project_evidence, simulated_arrivals
+
+    hl = np.array([180.0, 240.0])
+    rate = np.array([0.004, 0.002])  # graded evidence per day
+    count = np.array([0.01, 0.005])  # events per day
+    active, paths = simulated_arrivals(rate, count, hl, 53, 7.0, n_paths=4000)
+    assert active.tolist() == [0, 1]
+    expected, _ = project_evidence(np.zeros(2), hl, 53, 7.0, rate)
+    np.testing.assert_allclose(paths.mean(axis=0)[:, -1], expected[:, -1], rtol=0.05)
+    alpha, beta = np.full(500, -6.5), np.tile([3.0, 2.5], (500, 1))
+    plug_in = horizon_draws(alpha, beta, np.zeros(2), hl, [365], 7.0, rate).mean()
+    drawn = horizon_draws(alpha, beta, np.zeros(2), hl, [365], 7.0, rate, None, count).mean()
+    assert drawn > plug_in * 1.02
+    again = horizon_draws(alpha, beta, np.zeros(2), hl, [365], 7.0, rate, None, count).mean()
+    assert again == drawn  # a fixed seed: every process computes the same forecast
+
+
+def test_an_open_state_is_held_over_the_horizon() -> None:
+    from models.forecast import horizon_draws
+
+    hl = np.array([90.0])
+    alpha, beta = np.full(100, -6.0), np.full((100, 1), 2.0)
+    decays = horizon_draws(alpha, beta, np.array([1.0]), hl, [365]).mean()
+    held = horizon_draws(alpha, beta, np.array([1.0]), hl, [365], 7.0, None, np.array([1.0]))
+    assert held.mean() > decays * 1.5
+
+
+def test_no_share_of_a_near_zero_total() -> None:
+    rows = type_contributions(np.full((10, 2), 0.5), np.array([0.001, 0.0005]), ["a", "b"])
+    assert [share for _, _, share in rows] == [None, None]

@@ -88,3 +88,13 @@ def test_parameters_are_recovered(priors: Priors, type_priors: tuple) -> None:  
     covered = (lo <= truth) & (truth <= hi)
     assert covered.mean() >= 0.75, (truth, lo, hi)
     assert lo[0] <= params.mu_alpha <= hi[0]
+
+
+def test_the_gate_checks_the_tails_too() -> None:
+    """The interval ends are 5% and 95% quantiles: a run with a thin tail is refused."""
+    from models.hazard import Diagnostics
+
+    base = prior_draws(Priors(np.zeros(2), np.ones(2)), 2, 50, seed=0)
+    thin = Diagnostics(1.001, 900.0, 0, 50, "nutpie", 1.0, min_ess_tail=150.0)
+    ok, reason = Posterior(base.alpha, base.mu_alpha, base.sigma_alpha, base.beta, thin).passes()
+    assert not ok and "tail ESS 150" in reason
