@@ -16,11 +16,12 @@ from datetime import date, datetime
 from typing import NamedTuple, TypeVar
 
 from sqlalchemy import select as core_select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from signals.changes import note_change
 from signals.clock import new_id, to_utc, utcnow
-from signals.errors import FieldProblem, InvalidInput, NotFound
+from signals.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from signals.factions import ensure_pair, missing_factions, pair_id_for
 from signals.schemas import EventIn, format_fuzzy_date
 from signals.tables import IndicatorEvent, Pair
@@ -64,9 +65,34 @@ def _check_supersedes(session: Session, item: EventIn, line: int) -> FieldProble
         return FieldProblem("supersedes", f"unknown event {item.supersedes!r}", line)
     if old.pair_id != pair_id_for(item.faction_a, item.faction_b):
         return FieldProblem("supersedes", "a correction must be about the same pair", line)
-    if _superseded_by(session, old.id) is not None:
-        return FieldProblem("supersedes", f"event {old.id} was already corrected or retracted")
     return None
+
+
+def _successor_conflict(session: Session, event_id: str) -> Conflict | None:
+    """409 naming the row that already supersedes `event_id`, if one does."""
+    winner = _superseded_by(session, event_id)
+    if winner is None:
+        return None
+    how = "retracted" if winner.kind == "retraction" else "corrected"
+    return Conflict(
+        f"event {event_id} was already {how} by {winner.id}",
+        [FieldProblem("supersedes", f"superseded by {winner.id}")],
+    )
+
+
+def _insert(session: Session, rows: Sequence[IndicatorEvent], superseded: Sequence[str]) -> None:
+    """Insert new rows in a savepoint; a concurrent writer's successor to the same event
+    wins the unique index, and this request then gets a 409 naming it. (The rows are added
+    inside the savepoint: beginning one flushes whatever is pending.)"""
+    try:
+        with session.begin_nested():
+            session.add_all(rows)
+    except IntegrityError:
+        for event_id in superseded:
+            conflict = _successor_conflict(session, event_id)
+            if conflict is not None:
+                raise conflict from None
+        raise
 
 
 def _superseded_by(session: Session, event_id: str) -> IndicatorEvent | None:
@@ -92,6 +118,10 @@ def record_events(
     problems = check_events(session, taxonomy, items, lines)
     if problems:
         raise InvalidInput(f"{len(problems)} problem(s) in the events", problems)
+    superseded = [item.supersedes for item in items if item.supersedes]
+    for event_id in superseded:
+        if (conflict := _successor_conflict(session, event_id)) is not None:
+            raise conflict
     recorded_at = utcnow()
     created: list[IndicatorEvent] = []
     seen: set[str] = set()
@@ -122,9 +152,8 @@ def record_events(
             content_hash=digest,
             ended_on=item.ended_on,
         )
-        session.add(row)
         created.append(row)
-    session.flush()
+    _insert(session, created, superseded)
     for pid in sorted({row.pair_id for row in created}):
         note_change(session, pid, "event")
     return created
@@ -140,8 +169,8 @@ def retract_event(session: Session, event_id: str, reason: str, by: str) -> Indi
     old = session.get(IndicatorEvent, event_id)
     if old is None or old.kind == "retraction":
         raise NotFound(f"no event {event_id!r}")
-    if _superseded_by(session, old.id) is not None:
-        raise InvalidInput.one("id", f"event {event_id} was already corrected or retracted")
+    if (conflict := _successor_conflict(session, old.id)) is not None:
+        raise conflict
     row = IndicatorEvent(
         **old.model_dump(
             exclude={"id", "recorded_at", "submitted_by", "kind", "supersedes", "reason"}
@@ -153,8 +182,7 @@ def retract_event(session: Session, event_id: str, reason: str, by: str) -> Indi
         supersedes=old.id,
         reason=reason,
     )
-    session.add(row)
-    session.flush()
+    _insert(session, [row], [old.id])
     note_change(session, old.pair_id, "retraction")
     return row
 

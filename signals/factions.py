@@ -88,8 +88,14 @@ def ensure_pair(session: Session, a: str, b: str) -> Pair:
         pair = Pair(
             id=pid, faction_a=first, faction_b=second, created_at=utcnow(), collection=shared
         )
-        session.add(pair)
-        session.flush()
+        try:
+            with session.begin_nested():  # a concurrent first event may create it first
+                session.add(pair)
+        except IntegrityError:
+            found = session.get(Pair, pid)
+            if found is None:
+                raise
+            pair = found
     return pair
 
 

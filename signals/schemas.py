@@ -163,7 +163,10 @@ class EventIn(_Input):
     credibility: Credibility = Field(description="Admiralty information credibility, 1–6.")
     intensity: float = Field(1.0, ge=0.0, le=1.0, description="How strong the signal is, 0–1.")
     supersedes: str | None = Field(
-        None, max_length=26, description="Id of an earlier event this one corrects."
+        None,
+        max_length=26,
+        pattern=r"^[0-9A-Za-z]+$",
+        description="Id of an earlier event this one corrects.",
     )
     ended_on: date | None = Field(
         None,

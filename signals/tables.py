@@ -52,7 +52,8 @@ class IndicatorEvent(SQLModel, table=True):
     __table_args__ = (
         Index("ix_event_pair_recorded", "pair_id", "recorded_at"),
         Index("ix_event_recorded", "recorded_at"),
-        Index("ix_event_supersedes", "supersedes"),
+        # At most one successor per event: one correction or one retraction, never two.
+        Index("ix_event_supersedes", "supersedes", unique=True),
         Index("ix_event_content_hash", "content_hash"),
         CheckConstraint("reliability IN ('A','B','C','D','E','F')", name="ck_event_reliability"),
         CheckConstraint("credibility BETWEEN 1 AND 6", name="ck_event_credibility"),

@@ -130,7 +130,7 @@ def test_retract_appends_a_row(demo_client: TestClient, keys: Keys, db: Database
     assert row["reason"] == "recanted"
     assert demo_client.get(f"/v1/events/{created['id']}", headers=h).status_code == 200
     again = demo_client.post(f"/v1/events/{created['id']}/retract", json={"reason": "x"}, headers=h)
-    assert again.status_code == 422
+    assert again.status_code == 409 and row["id"] in again.json()["detail"]
     missing = demo_client.post("/v1/events/NOPE/retract", json={"reason": "x"}, headers=h)
     assert missing.status_code == 404
     r = demo_client.post(f"/v1/events/{created['id']}/retract", json={}, headers=h)
@@ -239,3 +239,11 @@ def test_idempotency_survives_restart(settings: Settings, keys: Keys, demo: Data
         again = c.post("/v1/events", json=event(), headers=h)
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json()
+
+
+def test_a_nul_in_supersedes_is_a_named_422(demo_client: TestClient, keys: Keys) -> None:
+    """PostgreSQL refuses NUL in text (psycopg.DataError, once a 500): refused up front."""
+    r = demo_client.post(
+        "/v1/events", json=event(supersedes="01J\x00"), headers=keys.headers("analyst")
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "supersedes"

@@ -14,7 +14,7 @@ from signals import access
 from signals.changes import RUN_CHANGE, latest_change_time, note_change
 from signals.clock import utcnow
 from signals.db import Database
-from signals.errors import InvalidInput, NotFound
+from signals.errors import Conflict, InvalidInput, NotFound
 from signals.events import (
     EventFilter,
     EventRecord,
@@ -98,11 +98,11 @@ def test_cannot_correct_or_retract_twice(two_factions: Database, taxonomy: Taxon
     with two_factions.write() as s:
         retract_event(s, original.id, "wrong", by="a")
     with (
-        pytest.raises(InvalidInput, match="already corrected or retracted"),
+        pytest.raises(Conflict, match="already retracted by"),
         two_factions.write() as s,
     ):
         retract_event(s, original.id, "again", by="a")
-    with pytest.raises(InvalidInput) as info, two_factions.write() as s:
+    with pytest.raises(Conflict) as info, two_factions.write() as s:
         record_events(s, taxonomy, [event(supersedes=original.id)], by="a")
     assert info.value.problems[0].field == "supersedes"
     with pytest.raises(NotFound), two_factions.write() as s:

@@ -29,6 +29,10 @@ def upgrade() -> None:
     )
     op.create_index("ix_pair_collection", "pair", ["collection"])
     op.add_column("model_run", sa.Column("min_ess_tail", sa.Float(), nullable=True))
+    # An event has at most one successor, enforced by the database: two concurrent
+    # corrections or retractions of one event cannot both commit (NULLs stay unconstrained).
+    op.drop_index("ix_event_supersedes", table_name="indicator_event")
+    op.create_index("ix_event_supersedes", "indicator_event", ["supersedes"], unique=True)
     op.create_table(
         "model_evaluation",
         sa.Column("id", sa.String(26), primary_key=True),
@@ -47,6 +51,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_event_supersedes", table_name="indicator_event")
+    op.create_index("ix_event_supersedes", "indicator_event", ["supersedes"])
     op.drop_index("ix_evaluation_taxonomy", table_name="model_evaluation")
     op.drop_table("model_evaluation")
     with op.batch_alter_table("model_run") as batch:
