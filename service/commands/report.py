@@ -13,7 +13,6 @@ from typing import Any
 
 from models.data import end_of_day
 from models.forecaster import Forecaster
-from service.report import format_of, render_brief
 from signals.config import Settings
 from signals.db import Database
 from signals.errors import InvalidInput, NotFound
@@ -39,6 +38,8 @@ def _date(text: str) -> date:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from service.report import format_of, render_brief  # matplotlib: only for this command
+
     try:
         fmt = format_of(args.out)
     except ValueError as exc:

@@ -16,7 +16,6 @@ from fastapi.responses import Response
 from service.cache import ForecastCache
 from service.deps import Reader, get_cache
 from service.problems import STD_ERRORS, responses
-from service.report import render_brief
 from service.schemas import UtcDatetime
 from signals.db import Database
 from signals.errors import NotFound
@@ -68,6 +67,8 @@ def forecasts_report(
                 names[fid] = fid
         evaluation = latest_evaluation(session, forecast.taxonomy_version)
         record = evaluation.model_dump(mode="json") if evaluation else None
+    from service.report import render_brief  # matplotlib loads on the first brief, not at start
+
     buffer = io.BytesIO()
     render_brief(forecast, history, buffer, "pdf", names, record)
     filename = f"riftcast-{pair_id}-{end.isoformat()}.pdf"

@@ -1,0 +1,41 @@
+"""A serving process and the CLI import only what they need (issue 12, item 1, and issue 11,
+item 4: a worker that imports the model stack at start misses uvicorn's ping on a busy
+machine). PyMC, PyTensor, ArviZ, scipy.signal, matplotlib and scikit-learn load on the first
+request or command that needs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+HEAVY = ("pymc", "pytensor", "arviz", "scipy.signal", "matplotlib", "sklearn", "numba", "nutpie")
+
+
+def _loaded(code: str, tmp_path: Path) -> list[str]:
+    probe = f"""
+import json, sys
+{code}
+print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+        env={"RIFTCAST_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    return list(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def test_a_serving_app_imports_no_model_stack(tmp_path: Path) -> None:
+    code = "from service.app import create_app\nfrom signals.config import Settings\n"
+    code += "create_app(Settings())"
+    assert _loaded(code, tmp_path) == []
+
+
+def test_the_cli_imports_no_model_stack_to_parse_its_arguments(tmp_path: Path) -> None:
+    code = "from service.cli import build_parser\nbuild_parser().parse_args(['keys', 'list'])"
+    assert _loaded(code, tmp_path) == []
