@@ -74,17 +74,32 @@ def find_key(session: Session, id_or_prefix: str) -> ApiKey:
         return row
     if len(id_or_prefix) < 6:
         raise NotFound(f"no key {id_or_prefix!r} (give the id or at least 6 characters)")
-    rows = list(session.exec(select(ApiKey).where(col(ApiKey.prefix).startswith(id_or_prefix))))
+    # `autoescape`: a prefix is literal text, never a LIKE pattern ("%%%%" matches nothing).
+    starts = col(ApiKey.prefix).startswith(id_or_prefix, autoescape=True)
+    rows = list(session.exec(select(ApiKey).where(starts).limit(2)))
     if not rows:
         raise NotFound(f"no key {id_or_prefix!r}")
-    if len(rows) > 1:
-        raise Conflict(f"{len(rows)} keys start with {id_or_prefix!r}; give the id")
+    if len(rows) > 1:  # how many would say how many keys there are: it says only "several"
+        raise Conflict(f"several keys start with {id_or_prefix!r}; give the id")
     return rows[0]
 
 
 def revoke_key(session: Session, id_or_prefix: str) -> ApiKey:
-    """Revoke a key; revoking a revoked key is a no-op that returns it."""
+    """Revoke a key; revoking a revoked key is a no-op that returns it. The last active
+    admin key is never revoked: that would lock the operator out of the admin API."""
     row = find_key(session, id_or_prefix)
+    if row.revoked_at is None and row.role == "admin":
+        # Lock every active admin key (PostgreSQL; SQLite writers are serialised anyway), so
+        # two admins revoking each other at once cannot both succeed.
+        active = (
+            select(ApiKey.id)
+            .where(ApiKey.role == "admin", col(ApiKey.revoked_at).is_(None))
+            .with_for_update()
+        )
+        if [k for k in session.exec(active) if k != row.id] == []:
+            raise Conflict(
+                f"key {row.id} is the last active admin key; create another admin key first"
+            )
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         session.add(row)

@@ -6,7 +6,7 @@ import pytest
 
 from signals import access
 from signals.db import Database
-from signals.errors import InvalidInput, NotFound
+from signals.errors import Conflict, InvalidInput, NotFound
 from signals.tables import ApiKey
 
 
@@ -41,3 +41,25 @@ def test_bad_inputs(db: Database) -> None:
 def test_roles_order() -> None:
     assert access.allows("admin", "analyst") and access.allows("analyst", "analyst")
     assert not access.allows("analyst", "admin") and not access.allows("bogus", "reader")
+
+
+def test_the_last_admin_key_cannot_be_revoked(db: Database) -> None:
+    with db.write() as s:
+        first, _ = access.create_key(s, "admin-1", "admin")
+        second, _ = access.create_key(s, "admin-2", "admin")
+    with db.write() as s:
+        access.revoke_key(s, first.id)
+    with pytest.raises(Conflict, match="last active admin key"), db.write() as s:
+        access.revoke_key(s, second.id)
+    with db.read() as s:
+        assert access.has_admin(s)
+
+
+def test_a_prefix_is_text_not_a_pattern(db: Database) -> None:
+    with db.write() as s:
+        for n in range(3):
+            access.create_key(s, f"reader-{n}", "reader")
+    with pytest.raises(NotFound), db.read() as s:
+        access.find_key(s, "%%%%%%")
+    with pytest.raises(NotFound), db.read() as s:
+        access.find_key(s, "______")
