@@ -30,6 +30,7 @@ from service.middleware import (
 from service.routes import (
     audit,
     dashboard,
+    docs,
     events,
     extract,
     factions,
@@ -101,6 +102,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # /docs is served by `service/routes/docs.py` from assets shipped in a package:
+        # FastAPI's own page loads Swagger UI from a CDN, blank on an offline network.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.metrics = Metrics()
@@ -123,6 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(ops.router)
     app.include_router(dashboard.router)  # `/` and `/static/…`
+    app.include_router(docs.router)  # `/docs` and `/docs-assets/…`, offline
 
     # Outermost last: metrics see every response, including 413s and security headers.
     app.add_middleware(ForecastFastPath)
