@@ -18,9 +18,9 @@ import numpy as np
 
 from benchmarks.common import table
 from models.backtest import History, laplace_fitter, rolling_origin
-from models.evaluate import nuts_fitter, origin_steps, store_history
 from models.hazard import FitConfig, Posterior
 from models.priors import priors_from
+from service.forecasting.evaluate import nuts_fitter, origin_steps, store_history
 from signals.config import Settings
 from signals.db import Database
 from signals.migrate import upgrade

@@ -1,5 +1,6 @@
 """The Bayesian rift model: features, PyMC hazard fit, fast forecasts, evaluation.
 
-The mathematics works on NumPy arrays and dataclasses; `models/data.py` is the one module
-that turns stored events into those arrays, and `models/runs.py` stores fitted runs.
+Pure mathematics on NumPy arrays and dataclasses, with no database library (an
+import-linter contract holds it): `service/forecasting/` reads the log into these arrays,
+stores the runs (`signals/runs.py`) and serves the forecasts.
 """

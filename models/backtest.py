@@ -136,10 +136,16 @@ class History:
         )
 
     def horizon_draws(
-        self, origin: int, post: Posterior, pairs: np.ndarray, horizon_days: int
+        self,
+        origin: int,
+        post: Posterior,
+        pairs: np.ndarray,
+        horizon_days: int,
+        state: tuple[np.ndarray, ...] | None = None,
     ) -> np.ndarray:
-        """(D, len(pairs)) draws of P(rupture within the horizon) at `origin` from `post`."""
-        now, rate, held, count = self.state_at(self.grid.day_of(origin))
+        """(D, len(pairs)) draws of P(rupture within the horizon) at `origin` from `post`;
+        `state` is `state_at` the origin's day when the caller has it already."""
+        now, rate, held, count = state or self.state_at(self.grid.day_of(origin))
         step, hl = self.grid.step_days, self.half_lives
         out = np.empty((post.alpha.shape[0], len(pairs)))
         for j, p in enumerate(pairs):
@@ -458,7 +464,8 @@ def _score_origin(
 ) -> None:
     day = history.grid.day_of(origin)
     step = history.grid.step_days
-    now, rate, held, _ = history.state_at(day)
+    state = history.state_at(day)  # read once: the four forecasts below share it
+    now, rate, held, _ = state
     pairs, outcomes = history.scorable(origin, horizon_days)
     p_base = np.zeros(len(pairs))
     if fitted.baseline is not None and len(pairs):
@@ -466,8 +473,8 @@ def _score_origin(
             now[pairs], history.half_lives, horizon_days, step, rate[pairs], held[pairs]
         )
     base_rate = 1 - (1 - fitted.weekly_rate) ** (horizon_days / step)
-    draws = history.horizon_draws(origin, post, pairs, horizon_days)  # (D, n)
-    p_prior = history.horizon_draws(origin, prior, pairs, horizon_days).mean(axis=0)
+    draws = history.horizon_draws(origin, post, pairs, horizon_days, state)  # (D, n)
+    p_prior = history.horizon_draws(origin, prior, pairs, horizon_days, state).mean(axis=0)
     lower, upper = np.quantile(draws, [0.05, 0.95], axis=0) if len(pairs) else ([], [])
     for j, p in enumerate(pairs):
         result.rows.append(

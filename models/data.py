@@ -1,7 +1,6 @@
-"""The one module that turns stored events and outcomes into the model's arrays.
-
-Everything here is "as known at `as_of`": rows recorded later are invisible, so a fit or a
-forecast as of a past date sees exactly what an analyst could have seen then.
+"""Events and outcomes as the model's arrays: dates on the model's time axis, the periods
+an event is dated to, and the training set's shape. Pure: the rows come from the caller
+(`service/forecasting/loading.py` reads them from the log as known at a date).
 """
 
 from __future__ import annotations
@@ -10,21 +9,46 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 import numpy as np
-from sqlmodel import Session
 
 from models.features import EventArrays, Grid
-from signals.events import EventRecord, event_records_as_of
-from signals.outcomes import outcomes_as_of
-from signals.tables import IndicatorEvent
 from signals.taxonomy import Taxonomy
 
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
-# What the model reads an event from: a stored record, or an ORM row (a what-if's
-# hypothetical events are never stored).
-EventRow = EventRecord | IndicatorEvent
+
+class EventRow(Protocol):
+    """What the model reads of an event: a stored record, or a what-if's hypothetical row
+    (never stored). Read-only: any object with these attributes will do."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def pair_id(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def occurred_on(self) -> date: ...
+    @property
+    def precision(self) -> str: ...
+    @property
+    def recorded_at(self) -> datetime: ...
+    @property
+    def actor(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def source_url(self) -> str: ...
+    @property
+    def reliability(self) -> str: ...
+    @property
+    def credibility(self) -> int: ...
+    @property
+    def intensity(self) -> float: ...
 
 
 def day_number(value: date) -> float:
@@ -101,12 +125,6 @@ def to_arrays(rows: Sequence[EventRow], pair_ids: Sequence[str], taxonomy: Taxon
     return EventTable(tuple(pair_ids), arrays, tuple(keep))
 
 
-def load_pair_events(
-    session: Session, taxonomy: Taxonomy, pair_id: str, as_of: datetime | None
-) -> EventTable:
-    return to_arrays(event_records_as_of(session, as_of, pair_id), [pair_id], taxonomy)
-
-
 @dataclass(frozen=True)
 class TrainingSet:
     """What a fit or a backtest needs: the grid, the events, and each pair's risk set.
@@ -135,65 +153,6 @@ class TrainingSet:
     @property
     def grid_start(self) -> date:
         return date_of(self.grid.start_day + 1)
-
-
-def load_training(
-    session: Session,
-    taxonomy: Taxonomy,
-    as_of: datetime,
-    step_days: int,
-    lookback_days: float = 90.0,
-) -> TrainingSet:
-    """Pairs with at least one outcome known at `as_of`, each entering the risk set at its
-    own first datum less `lookback_days`; the grid starts at the earliest entry.
-
-    Pairs with no outcome contribute no likelihood: their status is unknown. An event on
-    another pair, however old, moves no pair's entry: each pair's rows are its own.
-    """
-    outcomes = outcomes_as_of(session, as_of)
-    events = event_records_as_of(session, as_of)
-    pair_ids = sorted({o.pair_id for o in outcomes})
-    index = {pid: i for i, pid in enumerate(pair_ids)}
-    n = len(pair_ids)
-    cutoff_day = day_number(as_of.date())
-    first = np.full(n, cutoff_day)
-    for e in events:
-        if e.pair_id in index:
-            p = index[e.pair_id]
-            first[p] = min(first[p], day_number(e.occurred_on))
-    rupture_day = np.full(n, np.nan)
-    observed_day = np.full(n, -np.inf)
-    for o in outcomes:
-        p, day = index[o.pair_id], day_number(o.on_date)
-        first[p] = min(first[p], day)
-        if o.status == "ruptured":
-            rupture_day[p] = day if np.isnan(rupture_day[p]) else min(rupture_day[p], day)
-        else:
-            observed_day[p] = max(observed_day[p], day)
-    entry_day = first - lookback_days
-    ruptured = ~np.isnan(rupture_day)
-    # Nothing after a rupture counts: the pair has left the risk set.
-    observed_day = np.where(ruptured, rupture_day, observed_day)
-    # Steps are fixed calendar weeks (days since 1970 in whole steps), so adding data never
-    # shifts the boundaries of another pair's steps.
-    first_day = (float(entry_day.min()) if n else cutoff_day) - 1.0
-    start = math.floor(first_day / step_days) * float(step_days)
-    n_steps = max(1, math.ceil((cutoff_day - start) / step_days))
-    grid = Grid(start_day=start, step_days=float(step_days), n_steps=n_steps)
-    last = np.minimum(grid.step_of(observed_day), n_steps - 1) if n else np.zeros(0, np.int64)
-    table = to_arrays(events, pair_ids, taxonomy)
-    return TrainingSet(
-        pair_ids=tuple(pair_ids),
-        grid=grid,
-        events=table.arrays,
-        entered_at=np.minimum(grid.step_of(entry_day), n_steps - 1) if n else last,
-        at_risk_until=last.astype(np.int64),
-        ruptured_at=np.where(ruptured, last, -1).astype(np.int64),
-        n_events=len(table.rows),
-        entry_day=entry_day,
-        rupture_day=rupture_day,
-        observed_day=observed_day,
-    )
 
 
 def end_of_day(value: date) -> datetime:

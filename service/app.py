@@ -16,11 +16,11 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
-from models.forecaster import Forecaster
 from service import problems
 from service.auth import KeyCache, RateLimiter
 from service.cache import ForecastCache
 from service.fastpath import ForecastFastPath
+from service.forecasting.forecaster import Forecaster
 from service.metrics import Metrics, MetricsMiddleware
 from service.middleware import (
     BodyLimitMiddleware,

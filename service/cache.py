@@ -21,8 +21,8 @@ from signals.clock import utcnow
 from signals.factions import list_pairs
 
 if TYPE_CHECKING:
-    from models.forecaster import Forecaster
     from models.results import PairForecast
+    from service.forecasting.forecaster import Forecaster
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,9 @@ RefitFn = Callable[[Database, Settings, Taxonomy], object]
 
 
 def default_refit(db: Database, settings: Settings, taxonomy: Taxonomy) -> object:
-    from models.refit import refit  # imported here: PyMC is heavy and only the worker needs it
+    from service.forecasting.refit import (
+        refit,  # imported here: PyMC is heavy and only the worker needs it
+    )
 
     return refit(db, settings, taxonomy)
 

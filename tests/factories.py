@@ -7,10 +7,11 @@ from datetime import datetime
 import numpy as np
 
 from models.hazard import Diagnostics, Posterior
-from models.runs import ModelRun, save_run
 from signals.clock import new_id, utcnow
 from signals.config import Settings
 from signals.db import Database
+from signals.runs import ModelRun, save_run
+from signals.schemas import EventIn
 from signals.taxonomy import Taxonomy
 
 
@@ -57,3 +58,18 @@ def store_run(
             ),
         )
     return run_id
+
+
+def demo_event(**over: object) -> EventIn:
+    """A defection between the demo's two factions today, graded B2; `over` replaces fields."""
+    fields: dict[str, object] = {
+        "faction_a": "haqqani-network",
+        "faction_b": "kandahar-leadership",
+        "type": "defection",
+        "occurred_on": utcnow().date().isoformat(),
+        "source": "test",
+        "reliability": "B",
+        "credibility": 2,
+    }
+    fields.update(over)
+    return EventIn.model_validate(fields)

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from models.data import date_of, end_of_day
-from models.forecaster import Forecaster
-from models.refit import refit
 from models.results import PairForecast
+from service.forecasting.forecaster import Forecaster
+from service.forecasting.refit import refit
 from signals.config import Settings
 from signals.db import Database
 from signals.errors import InvalidInput
@@ -106,7 +106,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         if v is not None
     }
     settings = settings.model_copy(update=updates)
-    from models.refit import fit_config
+    from service.forecasting.refit import fit_config
 
     run = refit(
         Database(settings),
@@ -175,7 +175,8 @@ def render_forecast(f: PairForecast) -> str:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     from models.priors import half_lives
-    from models.simulate import simulate, write_import_files
+    from models.simulate import simulate
+    from service.forecasting.simulated import write_import_files
 
     if args.pairs < 2 or args.weeks < 4:
         raise InvalidInput.one("pairs", "simulate at least 2 pairs over at least 4 weeks")
@@ -199,7 +200,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     from models.backtest import json_default, plain
-    from models.evaluate import backtest_store
+    from service.forecasting.evaluate import backtest_store
     from signals.evaluations import record_evaluation
 
     settings = Settings()

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from models.data import end_of_day
-from models.forecaster import Forecaster
+from service.forecasting.forecaster import Forecaster
 from signals.config import Settings
 from signals.db import Database
 from signals.errors import InvalidInput, NotFound

@@ -7,8 +7,8 @@ from fastapi.responses import Response
 from sqlmodel import Session
 
 from models.results import RunInfo
-from models.runs import get_run, info, list_runs
 from service.deps import AdminWriter, Reader, ReadSession, Writer
+from service.forecasting.runs import info
 from service.problems import STD_ERRORS, responses
 from service.schemas import (
     EvaluationPublic,
@@ -20,6 +20,7 @@ from service.schemas import (
 )
 from signals import jobs
 from signals.evaluations import latest_evaluation
+from signals.runs import get_run, list_runs
 
 router = APIRouter(prefix="/v1", tags=["model"])
 

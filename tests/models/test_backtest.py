@@ -168,7 +168,7 @@ def test_origins_never_pass_the_end_and_leave_room_for_the_horizon() -> None:
     from datetime import date
 
     from models.data import day_number
-    from models.evaluate import origin_steps
+    from service.forecasting.evaluate import origin_steps
 
     history = _two_pair_history(rupture_day=650.0)
     origins = origin_steps(history, None, date(1971, 6, 1), 28, 90)

@@ -15,10 +15,10 @@ import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
-from models.forecaster import Forecaster
 from models.results import HistoryPoint, PairForecast
 from service.app import create_app
 from service.commands import report as report_command
+from service.forecasting.forecaster import Forecaster
 from service.report import assessment, format_of, render_brief
 from signals.config import Settings
 from signals.db import Database

@@ -6,16 +6,17 @@ import time
 from datetime import datetime
 
 from models import hazard
-from models.data import load_training
 from models.features import evidence
 from models.priors import half_lives, priors_from
 from models.results import RunInfo
-from models.runs import ModelRun, info, save_run
+from service.forecasting.loading import load_training
+from service.forecasting.runs import info
 from signals.changes import RUN_CHANGE, note_change
 from signals.clock import new_id, to_utc, utcnow
 from signals.config import Settings
 from signals.db import Database
 from signals.errors import InvalidInput
+from signals.runs import ModelRun, save_run
 from signals.taxonomy import Taxonomy
 
 

@@ -1,4 +1,4 @@
-"""The forecasting facade the service uses: published run + event log → PairForecast.
+"""The forecasting facade the routes and the CLI use: published run + event log → PairForecast.
 
 Forecasts never wait for MCMC: a new event changes the evidence, not the posterior, so a
 forecast is recomputed from the published run's draws with NumPy in about a millisecond.
@@ -24,7 +24,6 @@ from models.data import (
     date_of,
     day_number,
     end_of_day,
-    load_pair_events,
     to_arrays,
 )
 from models.features import (
@@ -45,13 +44,15 @@ from models.results import (
     RunInfo,
     TypeDriver,
 )
-from models.runs import ModelRun, info, published_run, published_run_before
+from service.forecasting.loading import load_pair_events
+from service.forecasting.runs import info
 from signals.changes import latest_change_time
 from signals.clock import new_id, to_utc, utcnow
 from signals.config import Settings
 from signals.db import Database
 from signals.errors import FieldProblem, InvalidInput
 from signals.factions import get_pair, list_pairs, pair_id_for
+from signals.runs import ModelRun, published_run, published_run_before
 from signals.schemas import EventIn
 from signals.tables import IndicatorEvent, Pair
 from signals.taxonomy import Taxonomy

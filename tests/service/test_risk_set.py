@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from sqlmodel import Session
 
-from models.data import load_training
 from models.features import evidence
-from models.forecaster import Forecaster
 from models.hazard import build_training_data
 from models.priors import half_lives
+from service.forecasting.forecaster import Forecaster
+from service.forecasting.loading import load_training
 from signals.clock import utcnow
 from signals.config import Settings
 from signals.db import Database
@@ -28,7 +28,7 @@ from signals.outcomes import record_outcomes
 from signals.scenario import load_demo
 from signals.schemas import EventIn, FactionIn, OutcomeIn
 from signals.taxonomy import Taxonomy
-from tests.factories import store_run
+from tests.factories import demo_event, store_run
 
 PAIR = "haqqani-network--kandahar-leadership"
 
@@ -103,27 +103,13 @@ def test_an_as_of_forecast_uses_only_a_run_fitted_on_what_was_known_then(
     assert prior.prior_only and prior.run is None
 
 
-def _event(**over: object) -> EventIn:
-    fields: dict[str, object] = {
-        "faction_a": "haqqani-network",
-        "faction_b": "kandahar-leadership",
-        "type": "defection",
-        "occurred_on": utcnow().date().isoformat(),
-        "source": "test",
-        "reliability": "B",
-        "credibility": 2,
-    }
-    fields.update(over)
-    return EventIn.model_validate(fields)
-
-
 def test_a_what_if_event_is_evidence_not_a_change_of_pace(
     demo: Database, settings: Settings, taxonomy: Taxonomy
 ) -> None:
     """A hypothetical event of no weight leaves the forecast as it is: it must not also
     raise the pair's expected pace of new events."""
     forecaster = Forecaster(demo, settings, taxonomy)
-    current, with_event = forecaster.what_if(PAIR, [_event(intensity=0.0)])
+    current, with_event = forecaster.what_if(PAIR, [demo_event(intensity=0.0)])
     assert [h.probability for h in with_event.horizons] == [h.probability for h in current.horizons]
 
 
@@ -135,12 +121,12 @@ def test_an_open_state_holds_and_a_closed_one_decays(
     year_ago = (utcnow() - timedelta(days=365)).date()
     base = forecaster.forecast(PAIR).horizon(90).probability
     _, open_ = forecaster.what_if(
-        PAIR, [_event(type="leader_absence", occurred_on=year_ago.isoformat())]
+        PAIR, [demo_event(type="leader_absence", occurred_on=year_ago.isoformat())]
     )
     _, closed = forecaster.what_if(
         PAIR,
         [
-            _event(
+            demo_event(
                 type="leader_absence",
                 occurred_on=(year_ago - timedelta(days=30)).isoformat(),
                 ended_on=year_ago,
@@ -153,14 +139,14 @@ def test_an_open_state_holds_and_a_closed_one_decays(
 def test_only_a_state_type_takes_an_end(demo: Database, taxonomy: Taxonomy) -> None:
     with demo.write() as s, pytest.raises(InvalidInput) as err:
         record_events(
-            s, taxonomy, [_event(occurred_on="2025-01-10", ended_on="2025-02-01")], "test"
+            s, taxonomy, [demo_event(occurred_on="2025-01-10", ended_on="2025-02-01")], "test"
         )
     assert err.value.problems[0].field == "ended_on"
     with demo.write() as s:
         (row,) = record_events(
             s,
             taxonomy,
-            [_event(type="leader_absence", occurred_on="2025-01-10", ended_on="2025-02-01")],
+            [demo_event(type="leader_absence", occurred_on="2025-01-10", ended_on="2025-02-01")],
             "test",
         )
     assert row.ended_on is not None and row.ended_on.isoformat() == "2025-02-01"
@@ -168,4 +154,4 @@ def test_only_a_state_type_takes_an_end(demo: Database, taxonomy: Taxonomy) -> N
 
 def test_an_end_before_the_start_is_refused() -> None:
     with pytest.raises(ValueError, match="ended_on"):
-        _event(type="leader_absence", occurred_on="2025-03", ended_on="2025-02-01")
+        demo_event(type="leader_absence", occurred_on="2025-03", ended_on="2025-02-01")

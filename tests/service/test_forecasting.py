@@ -11,21 +11,22 @@ import pytest
 import xarray as xr
 from sqlmodel import select
 
-from models.forecaster import Forecaster
 from models.hazard import FitConfig
-from models.refit import refit
-from models.runs import list_runs
 from service.cli import main
+from service.forecasting.forecaster import Forecaster
+from service.forecasting.refit import refit
 from signals.clock import utcnow
 from signals.config import Settings
 from signals.db import Database
 from signals.errors import InvalidInput, NotFound
 from signals.events import record_events
 from signals.factions import create_faction
+from signals.runs import list_runs
 from signals.scenario import load_demo
 from signals.schemas import EventIn, FactionIn
 from signals.tables import IndicatorEvent
 from signals.taxonomy import Taxonomy
+from tests.factories import demo_event
 
 PAIR = "haqqani-network--kandahar-leadership"
 FIT = FitConfig(draws=1500, tune=1000, chains=2, cores=1, sampler="pymc")
@@ -40,18 +41,8 @@ def demo(db: Database, taxonomy: Taxonomy) -> Database:
 
 
 def _event(**over: object) -> EventIn:
-    fields: dict[str, object] = {
-        "faction_a": "haqqani-network",
-        "faction_b": "kandahar-leadership",
-        "type": "killing",
-        "occurred_on": utcnow().date().isoformat(),
-        "actor": "Hypothetical commander",
-        "source": "test",
-        "reliability": "B",
-        "credibility": 2,
-    }
-    fields.update(over)
-    return EventIn.model_validate(fields)
+    """A killing between the demo factions today, by a hypothetical commander."""
+    return demo_event(**{"type": "killing", "actor": "Hypothetical commander", **over})
 
 
 def test_priors_forecast_until_a_run_is_published_then_the_run_does(

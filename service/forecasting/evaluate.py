@@ -15,9 +15,11 @@ from models.backtest import (
     laplace_fitter,
     rolling_origin,
 )
-from models.data import day_number, load_training
+from models.data import day_number
 from models.hazard import CompiledHazard, FitConfig, Priors, TrainingData
 from models.priors import half_lives, priors_from
+from service.forecasting.loading import load_training
+from service.forecasting.refit import fit_config
 from signals.clock import utcnow
 from signals.config import Settings
 from signals.db import Database
@@ -112,12 +114,7 @@ def backtest_store(
     if method == "laplace":
         fitter = laplace_fitter(priors)
     else:
-        config = FitConfig(
-            draws=settings.fit_draws,
-            tune=settings.fit_tune,
-            chains=settings.fit_chains,
-            sampler=settings.fit_sampler,
-        )
+        config = fit_config(settings)  # the production refit's settings
         fitter = nuts_fitter(priors, history.n_pairs, config, history.training_data(origins[-1]))
         workers = 1  # the chains already use the cores
     return rolling_origin(

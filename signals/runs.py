@@ -11,7 +11,6 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from models.results import RunInfo
 from signals.errors import NotFound
 
 
@@ -41,27 +40,6 @@ class ModelRun(SQLModel, table=True):
     min_ess_tail: float | None = None
     divergences: int = 0
     seconds: float = 0.0
-
-
-def info(row: ModelRun) -> RunInfo:
-    return RunInfo(
-        id=row.id,
-        created_at=row.created_at,
-        cutoff=row.cutoff,
-        published=row.published,
-        reason=row.reason,
-        sampler=row.sampler,
-        taxonomy_version=row.taxonomy_version,
-        n_pairs=row.n_pairs,
-        n_obs=row.n_obs,
-        n_events=row.n_events,
-        n_ruptures=row.n_ruptures,
-        max_rhat=row.max_rhat,
-        min_ess_bulk=row.min_ess_bulk,
-        min_ess_tail=row.min_ess_tail,
-        divergences=row.divergences,
-        seconds=row.seconds,
-    )
 
 
 def save_run(session: Session, row: ModelRun) -> ModelRun:
