@@ -212,6 +212,7 @@ class OriginReport:
     n_ruptured: int
     count_lower: float
     count_upper: float
+    pareto_k: float | None = None  # a Laplace fit's importance-weight tail (below 0.7: good)
 
 
 @dataclass
@@ -511,5 +512,6 @@ def _score_origin(
             n_ruptured=int(outcomes.sum()),
             count_lower=count_lo,
             count_upper=count_hi,
+            pareto_k=diag.pareto_k if diag else None,
         )
     )

@@ -13,7 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
-from models.features import EventArrays, Grid
+from models.features import EventArrays, Grid, with_activity
 from signals.taxonomy import Taxonomy
 
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -106,7 +106,8 @@ class EventTable:
 
 def to_arrays(rows: Sequence[EventRow], pair_ids: Sequence[str], taxonomy: Taxonomy) -> EventTable:
     """Rows of known types and pairs → arrays; events of types no longer in the taxonomy
-    are left out (they have no prior and no half-life)."""
+    are left out (they have no prior and no half-life). With an activity column, each
+    event has a second entry in it (`arrays.row` maps entries back to `rows`)."""
     index = {pid: i for i, pid in enumerate(pair_ids)}
     kinds = {key: k for k, key in enumerate(taxonomy.keys)}
     keep = [r for r in rows if r.pair_id in index and r.type in kinds]
@@ -122,6 +123,8 @@ def to_arrays(rows: Sequence[EventRow], pair_ids: Sequence[str], taxonomy: Taxon
         known=np.array([known_day(r) for r in keep], dtype=np.float64),
         until=np.array([until_day(r, taxonomy) for r in keep], dtype=np.float64),
     )
+    if taxonomy.activity is not None:
+        arrays = with_activity(arrays, len(taxonomy.types))
     return EventTable(tuple(pair_ids), arrays, tuple(keep))
 
 

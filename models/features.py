@@ -13,7 +13,7 @@ lfilter would do the same, but a serving process should not import scipy.signal)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -25,6 +25,8 @@ class EventArrays:
     `until` is the day each event's evidence starts to decay (its own day for a report,
     the end of a state, +inf for a state still open); `known` the day it became known to
     an analyst (backtests: the end of its dated period; None: known when it occurred).
+    `row` is the event each entry stands for when an event has several entries (its type's
+    and the activity column's, `with_activity`); None: entry i is event i.
     """
 
     pair: np.ndarray
@@ -34,6 +36,7 @@ class EventArrays:
     ids: tuple[str, ...] = field(default_factory=tuple)
     known: np.ndarray | None = None
     until: np.ndarray | None = None
+    row: np.ndarray | None = None
 
     @classmethod
     def empty(cls) -> EventArrays:
@@ -47,12 +50,25 @@ class EventArrays:
         """The day each event starts to decay (its day unless it is a state)."""
         return self.day if self.until is None else self.until
 
+    @property
+    def rows(self) -> np.ndarray:
+        """The event each entry stands for."""
+        return np.arange(len(self)) if self.row is None else self.row
+
     def subset(self, mask: np.ndarray) -> EventArrays:
+        """The entries under `mask`; `row` keeps pointing at the caller's events."""
         ids = tuple(i for i, keep in zip(self.ids, mask, strict=False) if keep) if self.ids else ()
         known = self.known[mask] if self.known is not None else None
         until = self.until[mask] if self.until is not None else None
         return EventArrays(
-            self.pair[mask], self.kind[mask], self.day[mask], self.weight[mask], ids, known, until
+            self.pair[mask],
+            self.kind[mask],
+            self.day[mask],
+            self.weight[mask],
+            ids,
+            known,
+            until,
+            self.rows[mask],
         )
 
     def known_by(self, day: float) -> EventArrays:
@@ -63,7 +79,7 @@ class EventArrays:
         if out.until is not None:  # an end not yet reached is not yet known
             still_open = np.where(out.until > out.day, np.inf, out.day)
             until = np.where(out.until > day, still_open, out.until)
-            out = EventArrays(out.pair, out.kind, out.day, out.weight, out.ids, out.known, until)
+            out = replace(out, until=until)
         return out
 
     def open_states(self, day: float) -> np.ndarray:
@@ -71,6 +87,29 @@ class EventArrays:
         if self.until is None:
             return np.zeros(len(self), dtype=bool)
         return (self.day <= day) & (self.until > day)
+
+
+def with_activity(events: EventArrays, column: int) -> EventArrays:
+    """The events, then each once more in the activity column `column`: weight one
+    whatever its type, grading and intensity (zero for an event of no weight, which an
+    analyst logged as not counting), a one-off report (a state's duration is its type's
+    business). Entry n + i stands for event i, as `row` records."""
+    n = len(events)
+    if n == 0:
+        return events
+    rows = events.rows
+    day = events.day
+    known = None if events.known is None else np.concatenate([events.known, events.known])
+    return EventArrays(
+        pair=np.concatenate([events.pair, events.pair]),
+        kind=np.concatenate([events.kind, np.full(n, column, np.int64)]),
+        day=np.concatenate([day, day]),
+        weight=np.concatenate([events.weight, (events.weight > 0).astype(np.float64)]),
+        ids=events.ids + events.ids if events.ids else (),
+        known=known,
+        until=np.concatenate([events.decay_from, day]),
+        row=np.concatenate([rows, rows]),
+    )
 
 
 @dataclass(frozen=True)

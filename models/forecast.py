@@ -236,7 +236,6 @@ def mean_without(
     evidence_now: np.ndarray,
     half_lives: np.ndarray,
     horizon_days: int,
-    kinds: np.ndarray,
     amounts: np.ndarray,
     step_days: float = 7.0,
     arrival: np.ndarray | None = None,
@@ -244,11 +243,12 @@ def mean_without(
     holds: np.ndarray | None = None,
     count: np.ndarray | None = None,
 ) -> tuple[float, np.ndarray]:
-    """(mean P(rupture within the horizon), the same mean with each (kind, amount) of
-    evidence taken out of today's) — every event driver in one vectorised pass. `holds`
-    marks the amounts that are open states.
+    """(mean P(rupture within the horizon), the same mean with each of E events' evidence
+    taken out of today's) — every event driver in one vectorised pass. `amounts` (E, K) is
+    each event's evidence by column (an event counts in its type's column and in the
+    activity column); `holds` (E, K) marks the amounts that are open states.
 
-    Taking amount c out of type k lowers step s's log-odds by beta_k · c · decay_k(s) (an
+    Taking amount c out of column k lowers step s's log-odds by beta_k · c · decay_k(s) (an
     open state's amount is held: its decay is 1 at every step).
     """
     steps, n_steps = _steps([horizon_days], step_days)
@@ -256,14 +256,14 @@ def mean_without(
         alpha, beta, evidence_now, half_lives, n_steps, step_days, arrival, held, count
     )
     base = float(_within(logit, steps).mean())
-    kinds = np.asarray(kinds, dtype=np.int64)
-    if kinds.size == 0:
+    amounts = np.asarray(amounts, dtype=np.float64).reshape(-1, len(half_lives))
+    if amounts.shape[0] == 0:
         return base, np.zeros(0)
-    amounts = np.minimum(np.asarray(amounts, dtype=np.float64), np.asarray(evidence_now)[kinds])
-    decay = keep[kinds]
+    amounts = np.minimum(amounts, np.asarray(evidence_now)[None, :])
+    decay = np.broadcast_to(keep, (amounts.shape[0], *keep.shape))  # (E, K, S)
     if holds is not None:
-        decay = np.where(np.asarray(holds, dtype=bool)[:, None], 1.0, decay)
-    shift = (np.asarray(beta)[:, kinds].T * amounts[:, None])[:, :, None] * decay[:, None, :]
+        decay = np.where(np.asarray(holds, dtype=bool)[:, :, None], 1.0, decay)
+    shift = np.einsum("dk,ek,eks->eds", np.asarray(beta), amounts, decay)
     without = _within(logit[None, :, :] - shift, steps)  # (E, D, 1)
     return base, without.mean(axis=(1, 2))
 

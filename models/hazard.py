@@ -115,6 +115,8 @@ class Diagnostics:
     # A Laplace approximation has no chains: it passes when the optimiser converged and
     # the curvature at the mode is positive definite.
     converged: bool | None = None
+    # ... and its importance weights' Pareto tail shape (PSIS k; below 0.7 is reliable).
+    pareto_k: float | None = None
 
 
 @dataclass
@@ -135,7 +137,8 @@ class Posterior:
             reasons.append("prior draws, not a fit")
         if d.sampler == "laplace":
             if not d.converged:
-                reasons.append("the Laplace approximation did not converge")
+                k = "" if d.pareto_k is None else f" (Pareto k {d.pareto_k:.2f})"
+                reasons.append(f"the Laplace approximation did not converge{k}")
             return (not reasons, "; ".join(reasons))
         if d.min_ess_tail is not None and d.min_ess_tail < min_ess:
             reasons.append(f"min tail ESS {d.min_ess_tail:.0f} < {min_ess}")

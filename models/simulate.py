@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.features import EventArrays, Grid, evidence
+from models.features import EventArrays, Grid, evidence, with_activity
 from models.hazard import Priors, build_training_data
+from signals.taxonomy import ACTIVITY_KEY
 
 RELIABILITY = ("A", "B", "C", "D", "E", "F")
 DEFAULT_RELIABILITY_WEIGHT = {"A": 1.0, "B": 0.85, "C": 0.7, "D": 0.5, "E": 0.3, "F": 0.6}
@@ -45,12 +46,12 @@ class TrueParams:
 @dataclass(frozen=True)
 class SimulatedWorld:
     params: TrueParams
-    events: EventArrays  # days relative to grid start 0
+    events: EventArrays  # the logged events, days relative to grid start 0
     reliability: np.ndarray  # (n,) letters
     credibility: np.ndarray  # (n,) 1..6
     intensity: np.ndarray  # (n,)
     type_keys: tuple[str, ...]
-    half_lives: np.ndarray
+    half_lives: np.ndarray  # per column: the types', then the activity column's if any
     grid: Grid
     at_risk_until: np.ndarray
     ruptured_at: np.ndarray
@@ -59,8 +60,20 @@ class SimulatedWorld:
     def n_pairs(self) -> int:
         return int(self.params.alpha.shape[0])
 
+    @property
+    def column_keys(self) -> tuple[str, ...]:
+        extra = (ACTIVITY_KEY,) if len(self.half_lives) > len(self.type_keys) else ()
+        return (*self.type_keys, *extra)
+
+    @property
+    def model_events(self) -> EventArrays:
+        """The events as the model reads them: with their activity entries, if any."""
+        if len(self.half_lives) > len(self.type_keys):
+            return with_activity(self.events, len(self.type_keys))
+        return self.events
+
     def training_data(self):  # type: ignore[no-untyped-def]
-        ev = evidence(self.events, self.n_pairs, self.half_lives, self.grid)
+        ev = evidence(self.model_events, self.n_pairs, self.half_lives, self.grid)
         return build_training_data(ev, self.at_risk_until, self.ruptured_at)
 
 
@@ -82,14 +95,19 @@ def simulate(
     params: TrueParams | None = None,
     priors: Priors | None = None,
     activity_shape: float = 1.0,
+    activity_half_life: float | None = None,
 ) -> SimulatedWorld:
     """Draw parameters from the priors (unless given), events, then rupture times.
 
     Pairs differ in how eventful they are: each pair's event rates are scaled by a
     Gamma(activity_shape) factor of mean 1 (smaller shape, more contrast between pairs).
+    With `activity_half_life`, the model has an activity column after the types (every
+    event counts one in it), and `priors` or `params` must cover it.
     """
     mu, sd, half_lives, keys = type_priors
     priors = priors or Priors(np.asarray(mu, float), np.asarray(sd, float))
+    if activity_half_life is not None:
+        half_lives = [*half_lives, activity_half_life]
     rng = np.random.default_rng(seed)
     params = params or draw_params(priors, n_pairs, rng)
     n_types = len(keys)
@@ -120,8 +138,11 @@ def simulate(
     )
     grid = Grid(start_day=-1.0, step_days=step, n_steps=n_weeks)
     hl = np.asarray(half_lives, dtype=np.float64)
-    ev = evidence(events, n_pairs, hl, grid)
-    lagged = np.concatenate([np.zeros((n_pairs, 1, n_types)), ev[:, :-1, :]], axis=1)
+    if len(params.beta) != len(hl):
+        raise ValueError(f"{len(params.beta)} effects for {len(hl)} evidence columns")
+    model_events = with_activity(events, n_types) if activity_half_life is not None else events
+    ev = evidence(model_events, n_pairs, hl, grid)
+    lagged = np.concatenate([np.zeros((n_pairs, 1, len(hl))), ev[:, :-1, :]], axis=1)
     logit = params.alpha[:, None] + lagged @ params.beta
     hazard = 1.0 / (1.0 + np.exp(-logit))
     hit = rng.uniform(size=hazard.shape) < hazard

@@ -11,6 +11,7 @@ from pathlib import Path
 
 RELIABILITY_GRADES = ("A", "B", "C", "D", "E", "F")
 CREDIBILITY_GRADES = (1, 2, 3, 4, 5, 6)
+ACTIVITY_KEY = "activity"
 
 
 class TaxonomyError(ValueError):
@@ -43,10 +44,23 @@ class Taxonomy:
     types: tuple[IndicatorType, ...]
     reliability_weight: dict[str, float]
     credibility_weight: dict[int, float]
+    # The activity column: every event, whatever its type and grading, also counts one in
+    # it. Not a type an analyst logs; None in a taxonomy without an [activity] table.
+    activity: IndicatorType | None = None
 
     @property
     def keys(self) -> tuple[str, ...]:
+        """The types an analyst can log, in the model's order."""
         return tuple(t.key for t in self.types)
+
+    @property
+    def columns(self) -> tuple[IndicatorType, ...]:
+        """The model's evidence columns: the types, then the activity column if any."""
+        return self.types if self.activity is None else (*self.types, self.activity)
+
+    @property
+    def column_keys(self) -> tuple[str, ...]:
+        return tuple(c.key for c in self.columns)
 
     def index(self, key: str) -> int:
         return self.keys.index(key)
@@ -74,6 +88,21 @@ def _phrases(key: str, table: dict[str, object], field: str) -> tuple[str, ...]:
     return tuple(" ".join(c.lower().split()) for c in value)
 
 
+def _indicator(key: str, v: dict[str, object]) -> IndicatorType:
+    return IndicatorType(
+        key=key,
+        label=str(v["label"]),
+        description=str(v.get("description", "")),
+        prior_mean=float(v["prior_mean"]),  # type: ignore[arg-type]
+        prior_sd=float(v["prior_sd"]),  # type: ignore[arg-type]
+        half_life_days=float(v["half_life_days"]),  # type: ignore[arg-type]
+        rationale=str(v.get("rationale", "")),
+        state=bool(v.get("state", False)),
+        cues=_phrases(key, v, "cues"),
+        negative_cues=_phrases(key, v, "negative_cues"),
+    )
+
+
 def parse_taxonomy(text: str) -> Taxonomy:
     try:
         raw = tomllib.loads(text)
@@ -81,33 +110,22 @@ def parse_taxonomy(text: str) -> Taxonomy:
         raise TaxonomyError(f"taxonomy file is not valid TOML: {exc}") from exc
     digest = hashlib.sha256(text.encode()).hexdigest()[:8]
     try:
-        types = tuple(
-            IndicatorType(
-                key=key,
-                label=str(v["label"]),
-                description=str(v.get("description", "")),
-                prior_mean=float(v["prior_mean"]),
-                prior_sd=float(v["prior_sd"]),
-                half_life_days=float(v["half_life_days"]),
-                rationale=str(v.get("rationale", "")),
-                state=bool(v.get("state", False)),
-                cues=_phrases(key, v, "cues"),
-                negative_cues=_phrases(key, v, "negative_cues"),
-            )
-            for key, v in raw["types"].items()
-        )
+        types = tuple(_indicator(key, v) for key, v in raw["types"].items())
+        activity = _indicator(ACTIVITY_KEY, raw["activity"]) if "activity" in raw else None
         grading = raw["grading"]
         reliability = {k: float(grading["reliability"][k]) for k in RELIABILITY_GRADES}
         credibility = {c: float(grading["credibility"][str(c)]) for c in CREDIBILITY_GRADES}
         version = f"{raw['version']}+{digest}"
     except (KeyError, TypeError, ValueError) as exc:
         raise TaxonomyError(f"taxonomy file is missing or mistypes a field: {exc}") from exc
-    for t in types:
+    if ACTIVITY_KEY in {t.key for t in types}:
+        raise TaxonomyError(f"{ACTIVITY_KEY!r} is the activity column's key, not a type's")
+    for t in (*types, *([activity] if activity else [])):
         if t.prior_sd <= 0 or t.half_life_days <= 0:
             raise TaxonomyError(f"type {t.key!r}: prior_sd and half_life_days must be > 0")
     if not types:
         raise TaxonomyError("taxonomy defines no indicator types")
-    return Taxonomy(version, types, reliability, credibility)
+    return Taxonomy(version, types, reliability, credibility, activity)
 
 
 @lru_cache(maxsize=8)

@@ -25,7 +25,7 @@ def store_run(
 ) -> str:
     """A published run whose draws put every pair's baseline at `alpha` (no MCMC)."""
     run_id = new_id()
-    d, k = 200, len(taxonomy.types)
+    d, k = 200, len(taxonomy.columns)
     post = Posterior(
         alpha=np.full((d, len(pair_ids)), alpha),
         mu_alpha=np.full(d, alpha),
@@ -50,7 +50,7 @@ def store_run(
                 grid_start=cutoff.date(),
                 step_days=7,
                 pair_ids=list(pair_ids),
-                type_keys=list(taxonomy.keys),
+                type_keys=list(taxonomy.column_keys),
                 n_pairs=len(pair_ids),
                 n_obs=1,
                 n_events=0,

@@ -174,7 +174,7 @@ def render_forecast(f: PairForecast) -> str:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from models.priors import half_lives
+    from models.priors import activity_half_life, priors_from, type_recipe
     from models.simulate import simulate
     from service.forecasting.simulated import write_import_files
 
@@ -185,13 +185,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         n_pairs=args.pairs,
         n_weeks=args.weeks,
         seed=args.seed,
-        type_priors=(
-            [t.prior_mean for t in taxonomy.types],
-            [t.prior_sd for t in taxonomy.types],
-            list(half_lives(taxonomy)),
-            list(taxonomy.keys),
-        ),
+        type_priors=type_recipe(taxonomy),
         grading_weight=taxonomy.grading_weight,
+        priors=priors_from(taxonomy),
+        activity_half_life=activity_half_life(taxonomy),
     )
     write_import_files(world, args.out, args.start)
     print(f"wrote factions.csv, events.csv, outcomes.csv and params.json to {args.out}")

@@ -116,7 +116,7 @@ class Forecaster:
         current = self._run
         if row is None or (current is not None and current.row.id == row.id):
             return False
-        if list(row.type_keys) != list(self.taxonomy.keys):
+        if list(row.type_keys) != list(self.taxonomy.column_keys):
             return False  # fitted under another taxonomy: keep what we have until a refit
         loaded = _load(row)
         with self._lock:
@@ -136,7 +136,7 @@ class Forecaster:
         if cached is not None:
             return cached
         row = session.get(ModelRun, run_id)
-        if row is None or list(row.type_keys) != list(self.taxonomy.keys):
+        if row is None or list(row.type_keys) != list(self.taxonomy.column_keys):
             return None
         loaded = _load(row)
         with self._lock:
@@ -170,7 +170,7 @@ class Forecaster:
     def _state(self, arrays: EventArrays, day: float) -> PairState:
         """A one-pair table's evidence on `day`: decayed, its pace of new events, and the
         part from states still open."""
-        k = len(self.taxonomy.types)
+        k = len(self.half_lives)
         return PairState(
             evidence_at(arrays, 1, self.half_lives, day)[0],
             arrival_rates(arrays, 1, k, day)[0],
@@ -256,13 +256,13 @@ class Forecaster:
         type_drivers = tuple(
             TypeDriver(
                 key=key,
-                label=self.taxonomy.types[k].label,
+                label=self.taxonomy.columns[k].label,
                 evidence=float(now[k]),
                 contribution=float(contribution),
                 share=None if share is None else float(share),
             )
             for k, (key, contribution, share) in enumerate(
-                fc.type_contributions(beta, now, self.taxonomy.keys)
+                fc.type_contributions(beta, now, self.taxonomy.column_keys)
             )
             if now[k] > 0
         )
@@ -291,7 +291,7 @@ class Forecaster:
             run=info(loaded.row) if loaded else None,
             prior_only=loaded is None,
             pooled_alpha=pooled,
-            n_events=int(visible.sum()),
+            n_events=int(np.unique(arrays.rows[visible]).size),
             taxonomy_version=self.taxonomy.version,
             notes=tuple(notes),
         )
@@ -316,10 +316,19 @@ class Forecaster:
         is held fixed, so the figure isolates what the event says by itself.
         """
         horizon = EVENT_DRIVER_HORIZON
-        contributions = event_contributions(table.arrays, self.half_lives, day)
+        arrays = table.arrays
+        k = len(self.half_lives)
+        contributions = event_contributions(arrays, self.half_lives, day)
+        contributions[~visible] = 0.0
+        # Each event's evidence by column (its type's and the activity column's), and the
+        # part that is an open state, which the forecast holds rather than decays.
+        amounts = np.zeros((len(table.rows), k))
+        np.add.at(amounts, (arrays.rows, arrays.kind), contributions)
+        holds = np.zeros((len(table.rows), k), dtype=bool)
+        holds[arrays.rows, arrays.kind] = arrays.open_states(day)
         # Rank by the posterior-mean log-odds each event adds, then price the heaviest.
-        weight = np.abs(beta.mean(axis=0)[table.arrays.kind] * contributions)
-        weight[~visible | (contributions <= 0)] = -1.0
+        weight = np.abs(amounts @ beta.mean(axis=0))
+        weight[amounts.sum(axis=1) <= 0] = -1.0
         ranked = [int(i) for i in np.argsort(-weight)[:MAX_EVENT_DRIVERS] if weight[i] >= 0]
         if p_with is None:
             (full,) = fc.forecast_pair(
@@ -341,12 +350,11 @@ class Forecaster:
             now,
             self.half_lives,
             horizon,
-            table.arrays.kind[ranked],
-            contributions[ranked],
+            amounts[ranked],
             self.settings.step_days,
             rate,
             held,
-            table.arrays.open_states(day)[ranked],
+            holds[ranked],
             count,
         )
         drivers = [

@@ -77,7 +77,7 @@ def refit(
         grid_start=training.grid_start,
         step_days=settings.step_days,
         pair_ids=list(training.pair_ids),
-        type_keys=list(taxonomy.keys),
+        type_keys=list(taxonomy.column_keys),
         n_pairs=len(training.pair_ids),
         n_obs=len(data.y),
         n_events=training.n_events,

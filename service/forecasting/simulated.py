@@ -67,6 +67,8 @@ def write_import_files(world: SimulatedWorld, out_dir: Path, start: date) -> Non
             {
                 "start": start.isoformat(),
                 "type_keys": list(world.type_keys),
+                # beta has one effect per model column: the types', then activity's if any
+                "column_keys": list(world.column_keys),
                 **world.params.as_dict(),
             },
             indent=2,

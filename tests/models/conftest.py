@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from models.hazard import FitConfig, Priors
-from models.priors import half_lives, priors_from
+from models.priors import activity_half_life, priors_from, type_recipe
 from signals.taxonomy import Taxonomy
 
 # Small fits for the suite: PyMC's own NUTS compiles once per process and then samples
@@ -23,12 +23,13 @@ def priors(taxonomy: Taxonomy) -> Priors:
 def type_priors(
     taxonomy: Taxonomy,
 ) -> tuple[list[float], list[float], list[float], list[str]]:
-    return (
-        [t.prior_mean for t in taxonomy.types],
-        [t.prior_sd for t in taxonomy.types],
-        list(half_lives(taxonomy)),
-        list(taxonomy.keys),
-    )
+    return type_recipe(taxonomy)
+
+
+@pytest.fixture(scope="session")
+def activity_hl(taxonomy: Taxonomy) -> float | None:
+    """The activity column's half-life: pass it to `simulate` with the taxonomy's priors."""
+    return activity_half_life(taxonomy)
 
 
 def realistic_params(priors: Priors, n_pairs: int, seed: int):  # type: ignore[no-untyped-def]

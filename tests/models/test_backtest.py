@@ -15,13 +15,25 @@ from models.simulate import simulate
 from tests.models.conftest import realistic_params
 
 
-def _world_history(priors: Priors, type_priors: tuple, n_pairs: int = 60) -> History:  # type: ignore[type-arg]
+def _world_history(
+    priors: Priors,
+    type_priors: tuple,  # type: ignore[type-arg]
+    activity_hl: float | None,
+    n_pairs: int = 60,
+) -> History:
     params = realistic_params(priors, n_pairs, seed=1)
     world = simulate(
-        n_pairs, 208, 1, type_priors, rate_per_year=1.0, params=params, activity_shape=0.7
+        n_pairs,
+        208,
+        1,
+        type_priors,
+        rate_per_year=1.0,
+        params=params,
+        activity_shape=0.7,
+        activity_half_life=activity_hl,
     )
     return History.from_steps(
-        world.events,
+        world.model_events,
         world.n_pairs,
         world.half_lives,
         world.grid,
@@ -33,9 +45,10 @@ def _world_history(priors: Priors, type_priors: tuple, n_pairs: int = 60) -> His
 def test_backtest_beats_the_base_rate_and_writes_every_scored_row(
     priors: Priors,
     type_priors: tuple,  # type: ignore[type-arg]
+    activity_hl: float | None,
     tmp_path: Path,
 ) -> None:
-    history = _world_history(priors, type_priors)
+    history = _world_history(priors, type_priors, activity_hl)
     result = rolling_origin(
         history, priors, [78, 91, 104, 117, 130, 143], 365, laplace_fitter(priors), workers=2
     )
@@ -116,8 +129,12 @@ def _failing(data: TrainingData, seed: int) -> Posterior:
     return Posterior(np.zeros((10, data.n_pairs)), np.zeros(10), np.ones(10), np.zeros((10, k)), d)
 
 
-def test_a_fit_that_fails_the_gate_is_not_used(priors: Priors, type_priors: tuple) -> None:  # type: ignore[type-arg]
-    history = _world_history(priors, type_priors, n_pairs=20)
+def test_a_fit_that_fails_the_gate_is_not_used(
+    priors: Priors,
+    type_priors: tuple,  # type: ignore[type-arg]
+    activity_hl: float | None,
+) -> None:
+    history = _world_history(priors, type_priors, activity_hl, n_pairs=20)
     result = rolling_origin(history, priors, [80, 100], 365, _failing)
     assert [o.passed for o in result.origins] == [False, False]
     assert {o.forecast_from for o in result.origins} == {"priors"}

@@ -29,7 +29,7 @@ def test_simulate_import_and_backtest(
         main(["simulate", "--pairs", "40", "--weeks", "156", "--seed", "3", "--out", str(out)]) == 0
     )
     params = json.loads((out / "params.json").read_text())
-    assert len(params["alpha"]) == 40 and len(params["beta"]) == len(params["type_keys"])
+    assert len(params["alpha"]) == 40 and len(params["beta"]) == len(params["column_keys"])
     for kind in ("factions", "events", "outcomes"):
         assert main(["import", kind, str(out / f"{kind}.csv")]) == 0
     capsys.readouterr()

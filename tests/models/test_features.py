@@ -15,6 +15,7 @@ from models.features import (
     event_contributions,
     evidence,
     evidence_at,
+    with_activity,
 )
 
 HALF_LIVES = np.array([30.0, 90.0, 365.0])
@@ -165,3 +166,38 @@ def test_an_open_state_is_closed_only_by_what_is_known() -> None:
     assert np.isinf(events.known_by(20.0).until[0])
     assert events.known_by(50.0).until[0] == 40.0
     assert events.open_states(20.0).all() and not events.open_states(50.0).any()
+
+
+@settings(max_examples=40, deadline=None)
+@given(events_strategy, st.floats(0, 400))
+def test_the_activity_column_counts_every_event_once_whatever_its_weight(
+    rows: list[tuple[int, int, float, float]], day: float
+) -> None:
+    """Column 3 holds Σ 0.5^(age / its half-life) over the events: each counts one."""
+    events = to_arrays(rows)
+    both = with_activity(events, 3)
+    hl = np.append(HALF_LIVES, 730.0)
+    got = evidence_at(both, 3, hl, day)
+    np.testing.assert_allclose(got[:, :3], evidence_at(events, 3, HALF_LIVES, day), atol=1e-12)
+    expected = np.zeros(3)
+    for p, d in zip(events.pair, events.day, strict=True):
+        if d <= day:
+            expected[p] += 0.5 ** ((day - d) / 730.0)
+    np.testing.assert_allclose(got[:, 3], expected, atol=1e-12)
+    # Every entry still names the event it stands for, through any subset.
+    assert len(both) == 2 * len(events)
+    np.testing.assert_array_equal(both.rows, np.tile(np.arange(len(events)), 2))
+    known = both.known_by(day)
+    np.testing.assert_array_equal(both.rows[both.day <= day], known.rows)
+
+
+def test_a_state_counts_once_in_the_activity_column_not_for_as_long_as_it_lasts() -> None:
+    state = EventArrays(
+        np.array([0]), np.array([0]), np.array([0.0]), np.array([0.5]), until=np.array([np.inf])
+    )
+    both = with_activity(state, 3)
+    now = evidence_at(both, 1, np.append(HALF_LIVES, 730.0), 730.0)[0]
+    assert now[0] == 0.5  # the open state holds its weight
+    assert now[3] == 0.5  # one event, two years old: half of one
+    nothing = EventArrays(np.array([0]), np.array([1]), np.array([0.0]), np.array([0.0]))
+    assert evidence_at(with_activity(nothing, 3), 1, np.append(HALF_LIVES, 730.0), 1.0)[0, 3] == 0

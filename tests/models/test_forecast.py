@@ -115,18 +115,20 @@ def test_events_taken_out_in_one_pass_match_one_forecast_each() -> None:
     alpha, beta = rng.normal(-5, 0.5, 400), rng.normal(0.5, 0.4, (400, k))
     now, hl = rng.uniform(0, 2, k), rng.uniform(30, 200, k)
     rate = rng.uniform(0, 0.01, k)
-    kinds = np.array([0, 3, 3, 4])
-    amounts = np.array([0.5, 0.2, 9.0, 0.0])  # 9.0 is more than there is: all of it goes
-    base, without = mean_without(alpha, beta, now, hl, 90, kinds, amounts, 7.0, rate)
+    amounts = np.zeros((5, k))
+    amounts[0, 0] = 0.5
+    amounts[1, 3] = 0.2
+    amounts[2, 3] = 9.0  # more than there is: all of it goes
+    amounts[4, [1, 4]] = [0.3, 0.6]  # an event in two columns (its type's and activity's)
+    base, without = mean_without(alpha, beta, now, hl, 90, amounts, 7.0, rate)
     (expected_base,) = forecast_pair(alpha, beta, now, hl, [90], 7.0, rate)
     assert base == pytest.approx(expected_base.mean)
-    for kind, amount, got in zip(kinds, amounts, without, strict=True):
-        less = now.copy()
-        less[kind] = max(0.0, less[kind] - amount)
+    for amount, got in zip(amounts, without, strict=True):
+        less = np.maximum(0.0, now - amount)
         (one,) = forecast_pair(alpha, beta, less, hl, [90], 7.0, rate)
         assert got == pytest.approx(one.mean)
     assert without[3] == pytest.approx(base) and without[2] < without[1] < base
-    assert mean_without(alpha, beta, now, hl, 90, kinds[:0], amounts[:0])[1].shape == (0,)
+    assert mean_without(alpha, beta, now, hl, 90, amounts[:0])[1].shape == (0,)
 
 
 @pytest.mark.parametrize("horizon", [30, 365, 1825])

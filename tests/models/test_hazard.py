@@ -73,10 +73,22 @@ def test_posterior_round_trips_through_netcdf(tmp_path: Path) -> None:
     assert az.summary(az.convert_to_inference_data(ds["beta"].values[None])).shape[0] == 3
 
 
-def test_parameters_are_recovered(priors: Priors, type_priors: tuple) -> None:  # type: ignore[type-arg]
+def test_parameters_are_recovered(
+    priors: Priors,
+    type_priors: tuple,  # type: ignore[type-arg]
+    activity_hl: float | None,
+) -> None:
     params = realistic_params(priors, 50, seed=5)
     world = simulate(
-        50, 208, 5, type_priors, rate_per_year=1.5, params=params, activity_shape=0.7, priors=priors
+        50,
+        208,
+        5,
+        type_priors,
+        rate_per_year=1.5,
+        params=params,
+        activity_shape=0.7,
+        priors=priors,
+        activity_half_life=activity_hl,
     )
     data = world.training_data()
     assert 5 <= data.y.sum() <= 45

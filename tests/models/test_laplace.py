@@ -24,11 +24,17 @@ def _p90(history: History, origin: int, post: Posterior) -> np.ndarray:
     return history.horizon_draws(origin, post, pairs, 90).mean(axis=0)
 
 
-def test_laplace_forecasts_what_nuts_forecasts(priors: Priors, type_priors: tuple) -> None:  # type: ignore[type-arg]
+def test_laplace_forecasts_what_nuts_forecasts(
+    priors: Priors,
+    type_priors: tuple,  # type: ignore[type-arg]
+    activity_hl: float | None,
+) -> None:
     params = realistic_params(priors, 12, seed=3)
-    world = simulate(12, 200, 3, type_priors, rate_per_year=0.6, params=params)
+    world = simulate(
+        12, 200, 3, type_priors, rate_per_year=0.6, params=params, activity_half_life=activity_hl
+    )
     history = History.from_steps(
-        world.events, 12, world.half_lives, world.grid, world.ruptured_at, world.at_risk_until
+        world.model_events, 12, world.half_lives, world.grid, world.ruptured_at, world.at_risk_until
     )
     origins = [120, 160]
     compiled = CompiledHazard(priors, 12, NUTS, history.training_data(origins[-1]))

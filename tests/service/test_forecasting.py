@@ -19,7 +19,7 @@ from signals.clock import utcnow
 from signals.config import Settings
 from signals.db import Database
 from signals.errors import InvalidInput, NotFound
-from signals.events import record_events
+from signals.events import event_records_as_of, record_events
 from signals.factions import create_faction
 from signals.runs import list_runs
 from signals.scenario import load_demo
@@ -65,7 +65,7 @@ def test_priors_forecast_until_a_run_is_published_then_the_run_does(
         (row,) = list_runs(s)
     assert Path(row.draws_path).exists() and row.n_pairs == 4 and row.n_ruptures == 0
     assert xr.open_dataset(row.draws_path, engine="h5netcdf")["beta"].shape[1] == len(
-        taxonomy.types
+        taxonomy.columns
     )
     assert forecaster.reload_run() is True
     posterior = forecaster.forecast(PAIR)
@@ -127,6 +127,25 @@ def test_drivers_name_the_events_and_what_if_stores_nothing(
         assert len(list(s.exec(select(IndicatorEvent)))) == before
     with pytest.raises(InvalidInput):
         forecaster.what_if(PAIR, [_event(faction_a="ttp", faction_b="afghan-taliban")])
+
+
+def test_every_event_counts_once_in_the_activity_column_and_once_as_a_driver(
+    demo: Database, settings: Settings, taxonomy: Taxonomy
+) -> None:
+    """An event has two entries in the model's arrays (its type's column and activity's);
+    the forecast still counts it once, names it once and takes both out for "without"."""
+    forecaster = Forecaster(demo, settings, taxonomy)
+    f = forecaster.forecast(PAIR)
+    with demo.read() as s:
+        in_force = event_records_as_of(s, None, PAIR)
+    assert in_force and f.n_events == len(in_force)
+    ids = [d.event_id for d in f.event_drivers]
+    assert len(ids) == len(set(ids)) and set(ids) <= {r.id for r in in_force}
+    activity = next(d for d in f.type_drivers if d.key == "activity")
+    assert activity.label == "Activity" and activity.evidence > 0
+    today = utcnow().date()
+    expected = sum(0.5 ** ((today - r.occurred_on).days / 730.0) for r in in_force)
+    assert activity.evidence == pytest.approx(expected, rel=0.05)  # month-dated: mid-month
 
 
 def test_as_of_forecasts_ignore_later_records_and_new_pairs_are_pooled(

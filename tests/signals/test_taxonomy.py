@@ -26,7 +26,7 @@ REQUIRED = {
 def test_default_taxonomy_has_the_required_types_with_rationales() -> None:
     tax = load_taxonomy()
     assert set(tax.keys) >= REQUIRED
-    assert tax.version.startswith("2025.2+")
+    assert tax.version.startswith("2025.3+")
     assert [t.key for t in tax.types if t.state] == ["leader_absence"]
     for t in tax.types:
         assert t.prior_sd > 0 and t.half_life_days > 0 and len(t.rationale) > 20
@@ -56,3 +56,31 @@ def test_an_analyst_can_extend_it(tmp_path: Path) -> None:
 def test_broken_taxonomy_is_a_clear_error(text: str) -> None:
     with pytest.raises(TaxonomyError):
         parse_taxonomy(text)
+
+
+def test_the_activity_column_is_a_model_column_not_a_type() -> None:
+    """Every event also counts in the activity column; an analyst cannot log it."""
+    tax = load_taxonomy()
+    assert tax.activity is not None and tax.activity.key == "activity"
+    assert tax.columns == (*tax.types, tax.activity)
+    assert tax.column_keys[-1] == "activity" and "activity" not in tax.keys
+    assert tax.get("activity") is None
+    assert tax.activity.prior_mean == 0.0  # no direction assumed: the fit decides
+
+
+def test_a_type_may_not_take_the_activity_column_s_key(tmp_path: Path) -> None:
+    text = Path(__file__).parents[2].joinpath("signals/data/taxonomy.toml").read_text()
+    text += (
+        '\n[types.activity]\nlabel = "Activity"\nprior_mean = 1.0\n'
+        'prior_sd = 0.5\nhalf_life_days = 90\nrationale = "Clash."\n'
+    )
+    with pytest.raises(TaxonomyError, match="activity"):
+        parse_taxonomy(text)
+
+
+def test_a_taxonomy_without_an_activity_table_has_only_its_types() -> None:
+    text = Path(__file__).parents[2].joinpath("signals/data/taxonomy.toml").read_text()
+    start = text.index("\n[activity]\n")
+    text = text[:start] + text[text.index("[grading]") :]
+    tax = parse_taxonomy(text)
+    assert tax.activity is None and tax.columns == tax.types
