@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +20,7 @@ import anyio
 
 from service.auth import KeyCache
 from service.cache import Entry, ForecastCache
-from signals.changes import KEY_CHANGE, RUN_CHANGE, changes_since, latest_change
+from signals.changes import KEY_CHANGE, RUN_CHANGE, ChangeCursor, latest_change
 from signals.db import Database
 from signals.factions import list_pairs
 
@@ -156,26 +157,25 @@ class ChangePoller:
         self.key_cache = key_cache
         self.broker = broker
         self.interval = interval
-        self.last_id = 0
+        self.cursor = ChangeCursor()
         self.polls = 0
 
     def _latest(self) -> int:
         with self.db.read() as session:
             return latest_change(session)
 
-    def _since(self) -> tuple[int, set[str], bool, bool]:
+    def _since(self) -> tuple[bool, set[str], bool, bool]:
         with self.db.read() as session:
-            rows = changes_since(session, self.last_id)
-            last = rows[-1].id if rows else self.last_id
+            rows = self.cursor.read(session, time.monotonic())
             pairs = {r.pair_id for r in rows if r.pair_id}
             new_run = any(r.kind == RUN_CHANGE for r in rows)
             revoked = any(r.kind == KEY_CHANGE for r in rows)
             if new_run:
                 pairs |= {p.id for p in list_pairs(session)}
-        return int(last or 0), pairs, new_run, revoked
+        return bool(rows), pairs, new_run, revoked
 
     async def start(self) -> None:
-        self.last_id = await anyio.to_thread.run_sync(self._latest)
+        self.cursor = ChangeCursor(await anyio.to_thread.run_sync(self._latest))
 
     async def run(self) -> None:
         while True:
@@ -187,10 +187,9 @@ class ChangePoller:
 
     async def poll_once(self) -> None:
         self.polls += 1
-        last, pairs, new_run, revoked = await anyio.to_thread.run_sync(self._since)
-        if last == self.last_id:
+        changed, pairs, new_run, revoked = await anyio.to_thread.run_sync(self._since)
+        if not changed:
             return
-        self.last_id = last
         if revoked and self.key_cache is not None:
             self.key_cache.clear()
         if new_run:
