@@ -18,6 +18,7 @@ from fastapi.openapi.utils import get_openapi
 
 from service import problems
 from service.auth import KeyCache, RateLimiter
+from service.briefs import BriefCache
 from service.cache import ForecastCache
 from service.fastpath import ForecastFastPath
 from service.forecasting.forecaster import Forecaster
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
     app.state.key_cache = KeyCache(settings.key_cache_seconds)
+    app.state.briefs = BriefCache(settings.concurrent_briefs)
     problems.install(app)
 
     for module in (

@@ -9,6 +9,7 @@ subscribers. A `run` change reloads the published run and refreshes every pair.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -20,6 +21,7 @@ import anyio
 
 from service.auth import KeyCache
 from service.cache import Entry, ForecastCache
+from signals.access import revoked_among
 from signals.changes import KEY_CHANGE, RUN_CHANGE, ChangeCursor, latest_change
 from signals.db import Database
 from signals.factions import list_pairs
@@ -39,8 +41,10 @@ class Threshold:
 class Subscriber:
     pairs: frozenset[str] | None
     thresholds: tuple[Threshold, ...]
+    key_id: str = ""  # the key that opened the stream: its revocation closes it
     queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     last: dict[tuple[str, int], float] = field(default_factory=dict)
+    revoked: bool = False
 
     def wants(self, pair_id: str) -> bool:
         return (
@@ -84,6 +88,17 @@ class Broker:
 
     def unsubscribe(self, sub: Subscriber) -> None:
         self.subscribers.discard(sub)
+
+    def close_revoked(self, key_ids: set[str]) -> int:
+        """End the streams opened with these (revoked) keys; how many were ended."""
+        ended = 0
+        for sub in list(self.subscribers):
+            if sub.key_id in key_ids and not sub.revoked:
+                sub.revoked = True
+                with contextlib.suppress(asyncio.QueueFull):  # it checks the flag anyway
+                    sub.queue.put_nowait({"event": "revoked", "data": {}})
+                ended += 1
+        return ended
 
     def publish(self, message: dict[str, Any]) -> None:
         pair_id = message["pair_id"]
@@ -134,9 +149,12 @@ async def event_stream(
                         if h["horizon_days"] == t.horizon_days:
                             sub.last[(t.pair_id, t.horizon_days)] = h["probability"]
         yield {"event": "ready", "data": json.dumps({"pairs": sorted(sub.pairs or [])})}
-        while True:
+        while not sub.revoked:
             item = await sub.queue.get()
+            if sub.revoked:
+                break
             yield {"event": item["event"], "data": json.dumps(item["data"])}
+        yield {"event": "revoked", "data": json.dumps({"detail": "the API key was revoked"})}
     finally:
         broker.unsubscribe(sub)
 
@@ -164,12 +182,16 @@ class ChangePoller:
         with self.db.read() as session:
             return latest_change(session)
 
-    def _since(self) -> tuple[bool, set[str], bool, bool]:
+    def _since(self, streaming_keys: set[str]) -> tuple[bool, set[str], bool, set[str] | None]:
+        """(anything new, pairs to refresh, a new run?, revoked keys among those streaming —
+        None when no key was revoked)."""
         with self.db.read() as session:
             rows = self.cursor.read(session, time.monotonic())
             pairs = {r.pair_id for r in rows if r.pair_id}
             new_run = any(r.kind == RUN_CHANGE for r in rows)
-            revoked = any(r.kind == KEY_CHANGE for r in rows)
+            revoked = None
+            if any(r.kind == KEY_CHANGE for r in rows):
+                revoked = revoked_among(session, streaming_keys)
             if new_run:
                 pairs |= {p.id for p in list_pairs(session)}
         return bool(rows), pairs, new_run, revoked
@@ -187,11 +209,14 @@ class ChangePoller:
 
     async def poll_once(self) -> None:
         self.polls += 1
-        changed, pairs, new_run, revoked = await anyio.to_thread.run_sync(self._since)
+        streaming = {sub.key_id for sub in self.broker.subscribers}
+        changed, pairs, new_run, revoked = await anyio.to_thread.run_sync(self._since, streaming)
         if not changed:
             return
-        if revoked and self.key_cache is not None:
-            self.key_cache.clear()
+        if revoked is not None:
+            if self.key_cache is not None:
+                self.key_cache.clear()
+            self.broker.close_revoked(revoked)
         if new_run:
             await anyio.to_thread.run_sync(self.cache.forecaster.reload_run)
             self.cache.clear()

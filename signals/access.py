@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 
 from sqlmodel import Session, col, select
 
@@ -107,6 +108,15 @@ def revoke_key(session: Session, id_or_prefix: str) -> ApiKey:
         note_change(session, None, KEY_CHANGE)
         session.flush()
     return row
+
+
+def revoked_among(session: Session, key_ids: Iterable[str]) -> set[str]:
+    """Which of these keys are revoked (or no longer exist)."""
+    wanted = set(key_ids)
+    if not wanted:
+        return set()
+    stmt = select(ApiKey).where(col(ApiKey.id).in_(wanted), col(ApiKey.revoked_at).is_(None))
+    return wanted - {k.id for k in session.exec(stmt)}
 
 
 def list_keys(session: Session, include_revoked: bool = True) -> list[ApiKey]:

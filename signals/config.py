@@ -73,8 +73,9 @@ class Settings(BaseSettings):
     horizons: list[int] = Field(default_factory=lambda: [30, 90, 180, 365])
     cache_check_seconds: float = Field(
         default=0.03,
-        description="How often a worker checks the change log for writes by other workers "
-        "(one indexed SELECT max(id)): the bound on cross-worker staleness.",
+        description="How often a worker reads the change log for writes by other workers "
+        "(one indexed SELECT of the ids past its cursor or still missing): the bound on "
+        "cross-worker staleness.",
     )
     # Durable refit jobs.
     job_heartbeat_seconds: float = Field(default=5.0, description="How often a running job beats.")
@@ -90,6 +91,17 @@ class Settings(BaseSettings):
         default=60.0, description="An unfinished Idempotency-Key older than this is taken over."
     )
     sse_ping_seconds: float = Field(default=15.0, description="Keep-alive comment period of SSE.")
+    concurrent_briefs: int = Field(
+        default=1,
+        ge=1,
+        description="Briefs (report.pdf) a worker renders at once; more requests wait.",
+    )
+    worker_healthcheck_seconds: int = Field(
+        default=120,
+        description="How long `riftcast serve --workers N`'s supervisor waits for a worker "
+        "to answer its health check before killing it (uvicorn's default of 5 s kills "
+        "workers still importing on a busy machine, over and over).",
+    )
     forecast_cache_seconds: float = Field(
         default=3600.0,
         description="Upper bound on a cached forecast's age (evidence decays daily).",

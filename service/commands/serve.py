@@ -45,5 +45,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=workers,
         log_level="info",
         access_log=False,
+        timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
     )
     return 0

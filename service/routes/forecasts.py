@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
 from sse_starlette import EventSourceResponse
 
+from service.auth import Principal
 from service.cache import CACHE_CONTROL, ForecastCache, etag_matches
 from service.deps import Reader, get_cache, get_settings
 from service.problems import STD_ERRORS, ApiError, FieldError, responses
@@ -86,7 +87,6 @@ async def forecasts_list(
 
 @router.get(
     "/forecasts/stream",
-    dependencies=[Reader],
     response_class=EventSourceResponse,
     responses={
         200: {
@@ -114,8 +114,10 @@ async def forecasts_stream(
         "`alert` when the probability at that horizon crosses the value.",
     ),
     settings: Settings = Depends(get_settings),
+    who: Principal = Reader,
 ) -> EventSourceResponse:
-    """Server-Sent Events of forecast changes (and threshold alerts)."""
+    """Server-Sent Events of forecast changes (and threshold alerts). Revoking the key
+    ends the stream with a `revoked` event within one change-log poll."""
     thresholds = tuple(_threshold(t, settings) for t in threshold or [])
     pairs = frozenset(p[:140] for p in pair) if pair else None
     cache: ForecastCache = request.app.state.cache
@@ -123,7 +125,7 @@ async def forecasts_stream(
     for pid in sorted({t.pair_id for t in thresholds}):
         entry = await anyio.to_thread.run_sync(cache.get, pid)
         initial.append(summary(entry))
-    sub = Subscriber(pairs=pairs, thresholds=thresholds)
+    sub = Subscriber(pairs=pairs, thresholds=thresholds, key_id=who.key_id)
     return EventSourceResponse(
         event_stream(request.app.state.broker, sub, initial),
         ping=int(settings.sse_ping_seconds),

@@ -2,7 +2,9 @@
 rather print than call the API.
 
 The PDF is drawn from the same forecast and history the JSON routes serve (the cached
-forecast when no `as_of` is given), so the brief and the dashboard never disagree.
+forecast when no `as_of` is given), so the brief and the dashboard never disagree. It is
+kept and rendered through `service.briefs.BriefCache`: a repeated request costs nothing,
+and renders run a bounded number at a time.
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ from __future__ import annotations
 import io
 from datetime import date
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
 
-from service.cache import ForecastCache
+from service.briefs import BriefCache
+from service.cache import ForecastCache, etag_matches
 from service.deps import Reader, get_cache
 from service.problems import STD_ERRORS, responses
 from service.schemas import UtcDatetime
@@ -49,14 +52,15 @@ def forecasts_report(
         90, ge=1, le=1825, description="Horizon of the probability-over-time chart, in days."
     ),
     cache: ForecastCache = Depends(get_cache),
+    if_none_match: str | None = Header(None),
 ) -> Response:
     """The pair's brief: the forecast per horizon in words, its history with the events,
-    the top drivers with their sources and the model run's diagnostics."""
+    the top drivers with their sources and the model run's diagnostics. Conditional with
+    `If-None-Match`: a brief changes only when its forecast or track record does."""
     forecaster = cache.require()
     entry = cache.get(pair_id) if as_of is None else cache.compute(pair_id, as_of, None)
     forecast = entry.forecast
     end: date = forecast.as_of.date()
-    history = forecaster.history(pair_id, horizon, None, end)
     db: Database = request.app.state.db
     names: dict[str, str] = {}
     with db.read() as session:
@@ -67,16 +71,24 @@ def forecasts_report(
                 names[fid] = fid
         evaluation = latest_evaluation(session, forecast.taxonomy_version)
         record = evaluation.model_dump(mode="json") if evaluation else None
-    from service.report import render_brief  # matplotlib loads on the first brief, not at start
 
-    buffer = io.BytesIO()
-    render_brief(forecast, history, buffer, "pdf", names, record)
+    def render() -> bytes:
+        from service.report import render_brief  # matplotlib loads on the first brief
+
+        history = forecaster.history(pair_id, horizon, None, end)
+        buffer = io.BytesIO()
+        render_brief(forecast, history, buffer, "pdf", names, record)
+        return buffer.getvalue()
+
+    briefs: BriefCache = request.app.state.briefs
+    key = (entry.etag, horizon, evaluation.id if evaluation else None, tuple(names.items()))
+    etag = briefs.etag(key)
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    if etag_matches(if_none_match, etag):
+        return Response(status_code=304, headers=headers)
     filename = f"riftcast-{pair_id}-{end.isoformat()}.pdf"
     return Response(
-        buffer.getvalue(),
+        briefs.get(key, render),
         media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'inline; filename="{filename}"',
-            "Cache-Control": "private, no-cache",
-        },
+        headers={**headers, "Content-Disposition": f'inline; filename="{filename}"'},
     )

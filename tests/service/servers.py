@@ -37,8 +37,12 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> 
 
 
 @contextmanager
-def riftcast_serve(settings: Settings, workers: int = 1) -> Iterator[str]:
-    """`riftcast serve --workers N` over the settings' database; yields its base URL."""
+def riftcast_serve(
+    settings: Settings, workers: int = 1, ready_within: float = 120.0, log: Path | None = None
+) -> Iterator[str]:
+    """`riftcast serve --workers N` over the settings' database; yields its base URL once
+    it answers, waiting generously (CI machines are small and busy). `log` keeps the
+    server's output."""
     port = free_port()
     env = {
         **os.environ,
@@ -53,12 +57,12 @@ def riftcast_serve(settings: Settings, workers: int = 1) -> Iterator[str]:
     proc = subprocess.Popen(
         [riftcast, "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL if log is None else log.open("wb"),
+        stderr=subprocess.DEVNULL if log is None else subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(url, proc)
+        wait_ready(url, proc, ready_within)
         yield url
     finally:
         proc.terminate()

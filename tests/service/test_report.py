@@ -8,10 +8,15 @@ pixels.
 from __future__ import annotations
 
 import io
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
@@ -24,6 +29,8 @@ from signals.config import Settings
 from signals.db import Database
 from signals.taxonomy import Taxonomy
 from tests.service.conftest import PAIR, Keys
+from tests.service.servers import free_port
+from tests.service.test_writes import event
 
 NAMES = {"haqqani-network": "Haqqani Network", "kandahar-leadership": "Kandahar leadership"}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -187,3 +194,65 @@ def test_brief_states_the_runs_diagnostics(
     text = pdf_text(buffer.getvalue())
     assert run.id in text and "R-hat 1.004" in text and "bulk ESS 812" in text
     assert "0 divergences" in text and "Priors only" not in text
+
+
+@pytest.fixture
+def live_app(settings: Settings, keys: Keys, demo: Database) -> Iterator[tuple[str, FastAPI]]:
+    """The app served by uvicorn in this process, so the test can read its brief cache."""
+    app = create_app(settings)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", app
+    server.should_exit = True
+    thread.join(10)
+
+
+def _all_at_once(url: str, key: str, paths: list[str]) -> list[httpx.Response]:
+    barrier = threading.Barrier(len(paths))
+    out: list[httpx.Response] = []
+
+    def get(path: str) -> None:
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}) as c:
+            c.get("/healthz")
+            barrier.wait()
+            out.append(c.get(path, timeout=120))
+
+    threads = [threading.Thread(target=get, args=(p,)) for p in paths]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)
+def test_briefs_are_kept_per_forecast_and_rendered_one_at_a_time(
+    live_app: tuple[str, FastAPI], keys: Keys
+) -> None:
+    """Issue 11, item 9: eight readers asking for one brief cost one render; briefs of
+    other pairs render one at a time; a write renders the pair's brief anew."""
+    url, app = live_app
+    briefs = app.state.briefs
+    first = _all_at_once(url, keys.reader, [f"/v1/forecasts/{PAIR}/report.pdf"] * 8)
+    assert {r.status_code for r in first} == {200}
+    assert len({r.content for r in first}) == 1 and briefs.rendered == 1
+    others = httpx.get(f"{url}/v1/pairs", headers=keys.headers("reader")).json()["items"]
+    paths = [f"/v1/forecasts/{p['id']}/report.pdf" for p in others if p["id"] != PAIR][:3]
+    assert len(paths) == 3
+    assert {r.status_code for r in _all_at_once(url, keys.reader, paths * 2)} == {200}
+    assert briefs.rendered == 4 and briefs.peak == 1
+    etag = first[0].headers["etag"]
+    h = keys.headers("reader")
+    again = httpx.get(f"{url}/v1/forecasts/{PAIR}/report.pdf", headers={**h, "If-None-Match": etag})
+    assert again.status_code == 304 and briefs.rendered == 4
+    posted = httpx.post(
+        f"{url}/v1/events", json=event(type="killing"), headers=keys.headers("analyst")
+    )
+    assert posted.status_code == 201
+    fresh = httpx.get(f"{url}/v1/forecasts/{PAIR}/report.pdf", headers={**h, "If-None-Match": etag})
+    assert fresh.status_code == 200 and fresh.headers["etag"] != etag and briefs.rendered == 5
