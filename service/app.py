@@ -25,6 +25,7 @@ from service.forecasting.forecaster import Forecaster
 from service.metrics import Metrics, MetricsMiddleware
 from service.middleware import (
     BodyLimitMiddleware,
+    HeadAsGetMiddleware,
     RefuseNulMiddleware,
     SecurityHeadersMiddleware,
 )
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Outermost last: metrics see every response, including 413s and security headers.
     app.add_middleware(ForecastFastPath)
+    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(RefuseNulMiddleware)
     if settings.cors_origins:
         app.add_middleware(

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlmodel import Session
@@ -186,3 +186,10 @@ AnalystWriter = Depends(_writer(analyst), scope="function")
 AdminWriter = Depends(_writer(admin), scope="function")
 Reader = Depends(reader)
 Admin = Depends(admin)
+
+
+# The page size every listing takes: the OpenAPI document states the ceiling, and
+# RIFTCAST_MAX_PAGE_SIZE may only lower it (a larger `limit` is then a named 422).
+PageLimit = Query(
+    None, ge=1, le=500, description="Page size: 100 by default, at most 500 (or the setting)."
+)

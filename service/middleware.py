@@ -1,9 +1,10 @@
-"""Pure ASGI middleware: body-size limit and security headers."""
+"""Pure ASGI middleware: body-size limit, security headers, NUL refusal, HEAD."""
 
 from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
+import anyio
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -148,3 +149,26 @@ class RefuseNulMiddleware:
             if "\x00" in key or "\x00" in value:
                 return key.replace("\x00", "") or "query"
         return None
+
+
+class HeadAsGetMiddleware:
+    """HEAD answers what GET would, without the body (RFC 9110 §9.3.2). FastAPI routes
+    serve only the methods they declare; this serves HEAD on every GET route, the stream
+    included: once the headers are sent the GET's work is cancelled."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        async with anyio.create_task_group() as tg:
+
+            async def headers_only(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    await send(message)
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                    tg.cancel_scope.cancel()
+
+            await self.app({**scope, "method": "GET"}, receive, headers_only)

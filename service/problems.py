@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
@@ -137,6 +138,25 @@ def validation_errors(exc: RequestValidationError) -> list[FieldError]:
     return errors
 
 
+HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+
+def allowed_methods(request: Request, fallback: str) -> str:
+    """Every method the OpenAPI document lists for the request's path (HEAD wherever GET
+    is); `fallback` (Starlette's own Allow) for paths outside the document."""
+    path = request.url.path
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            methods |= {m.upper() for m in operations if m.upper() in HTTP_METHODS}
+    if not methods:
+        return fallback
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every error into a problem response."""
 
@@ -170,11 +190,13 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else _title(exc.status_code)
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no resource at {request.url.path}"
-        elif exc.status_code == 405:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path}"
-        return problem_response(
-            exc.status_code, detail, request.url.path, headers=dict(exc.headers or {})
-        )
+            # Starlette names the methods of the first route matching the path only; a path
+            # served by several routes (GET and POST /v1/events) allows all of theirs.
+            headers["Allow"] = allowed_methods(request, headers.get("Allow", ""))
+        return problem_response(exc.status_code, detail, request.url.path, headers=headers)
 
     @app.exception_handler(Exception)
     def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -6,10 +6,19 @@ the API accept exactly the same things; Public schemas are what the API returns.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+)
 
 from signals.schemas import EventIn, FactionIn, OutcomeIn, RetractionIn
 
@@ -726,4 +735,16 @@ def _utc_checked(value: datetime) -> datetime:
         raise ValueError("is out of range") from None
 
 
-UtcDatetime = Annotated[datetime, AfterValidator(_utc_checked)]
+_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+
+
+def _not_a_number(value: object) -> object:
+    """Pydantic reads a number as seconds since 1970; the schema promises ISO 8601, and
+    `since=0.5` is far likelier a mistake than a date, so it is refused."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("must be an ISO 8601 date or date-time (e.g. 2025-03-01), not a number")
+    return value
+
+
+UtcDatetime = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_utc_checked)]
+IsoDate = Annotated[date, BeforeValidator(_not_a_number)]

@@ -34,7 +34,12 @@ class Settings(BaseSettings):
     # Limits that keep a single client from exhausting the service.
     max_body_bytes: int = 1_000_000
     max_batch: int = 500
-    max_page_size: int = 500
+    max_page_size: int = Field(
+        default=500,
+        ge=1,
+        le=500,
+        description="Items per page at most (500 is the ceiling the OpenAPI document states).",
+    )
     default_page_size: int = 100
     rate_limit_per_minute: int = Field(
         default=6000, description="Requests per API key per minute; 0 disables the limiter."

@@ -64,8 +64,8 @@ def requeue_stale(
             job.status, job.finished_at = "failed", now
             job.error = f"the worker stopped responding {job.attempts} time(s); giving up"
         else:
-            job.status, job.worker = "queued", None
             job.error = f"requeued: worker {job.worker} stopped responding"
+            job.status, job.worker = "queued", None
         session.add(job)
         changed.append(job)
     session.flush()

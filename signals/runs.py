@@ -80,3 +80,8 @@ def get_run(session: Session, run_id: str) -> ModelRun:
     if row is None:
         raise NotFound(f"no model run {run_id!r}")
     return row
+
+
+def draws_paths(session: Session) -> set[str]:
+    """Every run's draws file, as stored (absolute paths)."""
+    return {row.draws_path for row in session.exec(select(ModelRun))}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from pathlib import Path
 
 from models import hazard
 from models.features import evidence
@@ -16,8 +17,31 @@ from signals.clock import new_id, to_utc, utcnow
 from signals.config import Settings
 from signals.db import Database
 from signals.errors import InvalidInput
-from signals.runs import ModelRun, save_run
+from signals.runs import ModelRun, draws_paths, save_run
 from signals.taxonomy import Taxonomy
+
+PARTIAL_SUFFIX = ".nc.partial"
+# A draws file no run refers to is swept once it is this old: younger, it may belong to a
+# fit in another process that has written its file and not yet committed its run.
+ORPHAN_SECONDS = 3600.0
+
+
+def sweep_orphan_draws(db: Database, settings: Settings, older_than: float = ORPHAN_SECONDS) -> int:
+    """Delete draws files left by fits killed between writing and recording them; how many."""
+    if not settings.runs_dir.exists():
+        return 0
+    with db.read() as session:
+        kept = {str(Path(p).resolve()) for p in draws_paths(session)}
+    cutoff = time.time() - older_than
+    swept = 0
+    for path in settings.runs_dir.iterdir():
+        orphan = path.name.endswith(PARTIAL_SUFFIX) or (
+            path.suffix == ".nc" and str(path.resolve()) not in kept
+        )
+        if orphan and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            swept += 1
+    return swept
 
 
 def fit_config(settings: Settings, seed: int = 0) -> hazard.FitConfig:
@@ -43,6 +67,7 @@ def refit(
     reason and the previous published run keeps serving.
     """
     started = time.perf_counter()
+    sweep_orphan_draws(db, settings)
     cutoff = to_utc(cutoff) if cutoff else utcnow()
     with db.read() as session:
         training = load_training(
@@ -62,7 +87,9 @@ def refit(
     run_id = new_id()
     settings.runs_dir.mkdir(parents=True, exist_ok=True)
     path = settings.runs_dir / f"{run_id}.nc"
-    posterior.to_netcdf(path)
+    partial = path.with_suffix(PARTIAL_SUFFIX)
+    posterior.to_netcdf(partial)  # a kill while writing leaves a .partial, never a bad .nc
+    partial.replace(path)
     diag = posterior.diagnostics
     row = ModelRun(
         id=run_id,

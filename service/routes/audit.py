@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 from sqlmodel import Session
 
-from service.deps import Admin, ReadSession, get_settings
+from service.deps import Admin, PageLimit, ReadSession, get_settings
 from service.problems import STD_ERRORS, responses
 from service.routes.events import page_size
 from service.schemas import AuditEntryPublic, AuditPage, UtcDatetime
@@ -22,7 +22,7 @@ def audit_list(
     key_id: str | None = Query(None, max_length=26, description="Only this key's entries."),
     since: UtcDatetime | None = Query(None, description="Only entries at or after this time."),
     cursor: int | None = Query(None, ge=0, le=2**62, description="`next_cursor` of a page."),
-    limit: int | None = Query(None, ge=1, description="Page size (max 500)."),
+    limit: int | None = PageLimit,
     session: Session = ReadSession,
     settings: Settings = Depends(get_settings),
 ) -> AuditPage:

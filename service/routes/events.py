@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from service.deps import AnalystWriter, Reader, ReadSession, Writer, get_settings
+from service.deps import AnalystWriter, PageLimit, Reader, ReadSession, Writer, get_settings
 from service.problems import STD_ERRORS, ApiError, FieldError, responses
 from service.schemas import (
     EventIn,
@@ -16,6 +14,7 @@ from service.schemas import (
     EventPublic,
     EventsCreate,
     EventsCreated,
+    IsoDate,
     RetractionIn,
     UtcDatetime,
 )
@@ -47,8 +46,8 @@ def events_list(
     pair: str | None = Query(None, max_length=140, description="Pair id."),
     type: str | None = Query(None, max_length=64, description="Indicator type key."),
     actor: str | None = Query(None, max_length=200, description="Exact actor name."),
-    occurred_from: date | None = Query(None, description="Occurred on or after this day."),
-    occurred_to: date | None = Query(None, description="Occurred on or before this day."),
+    occurred_from: IsoDate | None = Query(None, description="Occurred on or after this day."),
+    occurred_to: IsoDate | None = Query(None, description="Occurred on or before this day."),
     recorded_from: UtcDatetime | None = Query(None, description="Recorded at or after."),
     recorded_to: UtcDatetime | None = Query(None, description="Recorded at or before."),
     as_of: UtcDatetime | None = Query(
@@ -58,9 +57,7 @@ def events_list(
         False, description="Also list superseded events, corrections' targets and retractions."
     ),
     cursor: str | None = Query(None, max_length=26, description="`next_cursor` of a page."),
-    limit: int | None = Query(
-        None, ge=1, description="Page size; the default is 100 and the maximum 500 (settings)."
-    ),
+    limit: int | None = PageLimit,
     session: Session = ReadSession,
     settings: Settings = Depends(get_settings),
 ) -> EventPage:

@@ -6,7 +6,6 @@ pair; `If-None-Match` with the current ETag gets 304 and no body.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
 import anyio
@@ -23,6 +22,7 @@ from service.schemas import (
     ForecastList,
     ForecastPublic,
     HorizonChange,
+    IsoDate,
     UtcDatetime,
     WhatIfIn,
     WhatIfPublic,
@@ -164,7 +164,7 @@ async def forecasts_get(
         None, description="The forecast as it could have been made then (events known then)."
     ),
     horizon: list[int] | None = Query(None, description=HORIZON_DOC),
-    on: date | None = Query(
+    on: IsoDate | None = Query(
         None,
         description="Retrospective: the forecast for this earlier date, from the same "
         "knowledge (events that occurred later are not counted).",
@@ -195,8 +195,8 @@ async def forecasts_get(
 def forecasts_history(
     pair_id: str = PairId,
     horizon: int = Query(90, ge=1, le=1825, description="Horizon in days."),
-    start: date | None = Query(None, description="First date (a year back by default)."),
-    end: date | None = Query(None, description="Last date (today by default)."),
+    start: IsoDate | None = Query(None, description="First date (a year back by default)."),
+    end: IsoDate | None = Query(None, description="Last date (today by default)."),
     step_days: int = Query(7, ge=1, le=365, description="Days between points."),
     if_none_match: str | None = IfNoneMatch,
     cache: ForecastCache = Depends(get_cache),

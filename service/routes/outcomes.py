@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from service.deps import AnalystWriter, Reader, ReadSession, Writer, get_settings
+from service.deps import AnalystWriter, PageLimit, Reader, ReadSession, Writer, get_settings
 from service.problems import STD_ERRORS, responses
 from service.routes.events import check_batch, page_size, single
 from service.schemas import (
@@ -31,7 +31,7 @@ router = APIRouter(prefix="/v1", tags=["outcomes"])
 def outcomes_list(
     pair: str | None = Query(None, max_length=140, description="Pair id."),
     as_of: UtcDatetime | None = Query(None, description="As recorded by this time."),
-    limit: int | None = Query(None, ge=1, description="At most this many (max 500)."),
+    limit: int | None = PageLimit,
     session: Session = ReadSession,
     settings: Settings = Depends(get_settings),
 ) -> OutcomeList:

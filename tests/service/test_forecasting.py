@@ -189,3 +189,29 @@ def test_cli_fit_then_forecast_on_the_demo(
     assert "Sher Mohammad Abbas Stanikzai" in {d["actor"] for d in result["event_drivers"]}
     assert main(["forecast", PAIR, "--horizon", "0"]) == 1
     assert "horizon" in capsys.readouterr().err
+
+
+def test_draws_left_by_a_killed_fit_are_swept(
+    demo: Database, settings: Settings, taxonomy: Taxonomy
+) -> None:
+    """Issue 11, item 11: a fit killed between writing its draws and recording its run left
+    an orphan .nc for ever. Draws are written as .partial and renamed; files no run refers
+    to are swept once they are older than any fit in flight."""
+    import os
+
+    from service.forecasting.refit import ORPHAN_SECONDS, sweep_orphan_draws
+    from tests.factories import store_run
+
+    run_id = store_run(demo, settings, taxonomy, utcnow(), alpha=-7.0)
+    kept = settings.runs_dir / f"{run_id}.nc"
+    old_orphan = settings.runs_dir / "01ORPHAN.nc"
+    partial = settings.runs_dir / "01KILLED.nc.partial"
+    young_orphan = settings.runs_dir / "01INFLIGHT.nc"
+    for path in (old_orphan, partial, young_orphan):
+        path.write_bytes(b"draws")
+    long_ago = time.time() - ORPHAN_SECONDS - 60
+    for path in (kept, old_orphan, partial):
+        os.utime(path, (long_ago, long_ago))
+    assert sweep_orphan_draws(demo, settings) == 2
+    assert kept.exists() and young_orphan.exists()
+    assert not old_orphan.exists() and not partial.exists()

@@ -82,3 +82,19 @@ def test_schedule(db: Database) -> None:
     first = jobs.enqueue_if_due(db, 1.0)
     assert first is not None and first.reason == "schedule"
     assert jobs.enqueue_if_due(db, 1.0) is None
+
+
+def test_a_requeued_job_names_the_worker_that_stopped(db: Database) -> None:
+    """Issue 11, item 11: the message said "worker None" (the name was cleared first)."""
+    with db.write() as s:
+        job = jobs.enqueue(s, "request", "admin")
+    assert jobs.claim(db, "crashed-worker") is not None
+    with db.write() as s:
+        row = s.get(RefitJob, job.id)
+        assert row is not None
+        row.heartbeat_at = utcnow() - timedelta(minutes=10)
+        s.add(row)
+    with db.write() as s:
+        (requeued,) = jobs.requeue_stale(s, stale_seconds=60, max_attempts=3)
+    assert requeued.status == "queued" and requeued.worker is None
+    assert requeued.error == "requeued: worker crashed-worker stopped responding"
