@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint unit bench browser postgres wrk clean
+.PHONY: install run test lint unit bench browser postgres redis wrk clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,8 @@ lint: install
 	$(BIN)/lint-imports
 	$(BIN)/hadolint Dockerfile
 
-# Debian's chromium for the browser tests, and a running PostgreSQL for the storage tests.
+# Debian's chromium for the browser tests, a running PostgreSQL for the storage tests and
+# Redis for the shared rate limit's.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
@@ -35,10 +36,13 @@ browser:
 postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || bash .ci/postgres.sh
 
+redis:
+	@bash .ci/redis.sh
+
 unit: install
 	$(BIN)/pytest -q
 
-test: install browser postgres lint
+test: install browser postgres redis lint
 	$(BIN)/pytest -q -n 2 --durations=15
 
 # wrk (Debian's package) generates the read load.

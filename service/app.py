@@ -111,7 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.metrics = Metrics()
-    app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.limiter = RateLimiter(settings.rate_limit_per_minute, settings.redis_url)
     app.state.key_cache = KeyCache(settings.key_cache_seconds)
     app.state.briefs = BriefCache(settings.concurrent_briefs)
     problems.install(app)

@@ -9,8 +9,8 @@ within one poll (`cache_check_seconds`); the time limit is only the backstop.
 
 from __future__ import annotations
 
+import logging
 import math
-import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -57,31 +57,44 @@ class KeyCache:
         self._entries.clear()
 
 
-class RateLimiter:
-    """A token bucket per key: `per_minute` requests a minute, bursts up to that many.
+log = logging.getLogger("riftcast.auth")
+RATE_NAMESPACE = "riftcast-rate"
 
-    In-process: with N workers a key may get up to N times the rate (documented).
+
+class RateLimiter:
+    """`per_minute` requests a minute per key, counted in a sliding window by the `limits`
+    library. The counts live in this process's memory by default (with N workers a key may
+    get up to N times the rate), or in Redis when `storage_url` is set
+    (RIFTCAST_REDIS_URL), shared by every worker on every host.
+
+    If the shared store cannot be reached the request is served and a warning logged:
+    refusing every analyst because Redis restarted would be the worse failure.
     """
 
-    def __init__(self, per_minute: int) -> None:
+    def __init__(self, per_minute: int, storage_url: str | None = None) -> None:
         self.per_minute = per_minute
-        self._lock = threading.Lock()
-        self._buckets: dict[str, tuple[float, float]] = {}
+        self.shared = storage_url is not None
+        if per_minute > 0:
+            from limits import RateLimitItemPerMinute
+            from limits.storage import storage_from_string
+            from limits.strategies import SlidingWindowCounterRateLimiter
+
+            self._item = RateLimitItemPerMinute(per_minute)
+            storage = storage_from_string(storage_url or "memory://")
+            self._limiter = SlidingWindowCounterRateLimiter(storage)
 
     def take(self, key: str) -> float:
         """0 when allowed; otherwise the seconds to wait."""
         if self.per_minute <= 0:
             return 0.0
-        rate = self.per_minute / 60.0
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (float(self.per_minute), now))
-            tokens = min(float(self.per_minute), tokens + (now - last) * rate)
-            if tokens >= 1.0:
-                self._buckets[key] = (tokens - 1.0, now)
+        try:
+            if self._limiter.hit(self._item, RATE_NAMESPACE, key):
                 return 0.0
-            self._buckets[key] = (tokens, now)
-            return (1.0 - tokens) / rate
+            stats = self._limiter.get_window_stats(self._item, RATE_NAMESPACE, key)
+        except Exception:
+            log.warning("rate-limit store unreachable; request served unlimited", exc_info=True)
+            return 0.0
+        return max(0.001, stats.reset_time - time.time())
 
 
 def _audit_refusal(

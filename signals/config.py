@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(
         default=6000, description="Requests per API key per minute; 0 disables the limiter."
     )
+    redis_url: str | None = Field(
+        default=None,
+        description="e.g. redis://127.0.0.1:6379/0: the rate limit is counted there, shared by "
+        "every worker and host; without it each worker process counts its own.",
+    )
     key_cache_seconds: float = Field(
         default=30.0,
         description="How long a verified API key is trusted without asking the database. "

@@ -38,7 +38,11 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> 
 
 @contextmanager
 def riftcast_serve(
-    settings: Settings, workers: int = 1, ready_within: float = 120.0, log: Path | None = None
+    settings: Settings,
+    workers: int = 1,
+    ready_within: float = 120.0,
+    log: Path | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """`riftcast serve --workers N` over the settings' database; yields its base URL once
     it answers, waiting generously (CI machines are small and busy). `log` keeps the
@@ -49,6 +53,7 @@ def riftcast_serve(
         "RIFTCAST_DATA_DIR": str(settings.data_dir),
         "RIFTCAST_RUN_WORKER": "false",
         "RIFTCAST_RATE_LIMIT_PER_MINUTE": "0",
+        **(extra_env or {}),
     }
     env.pop("RIFTCAST_DATABASE_URL", None)
     if settings.database_url:

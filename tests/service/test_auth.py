@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from service.app import create_app
@@ -111,3 +112,13 @@ def test_cors_when_configured(settings: Settings, keys: Keys) -> None:
 
 def test_access_module_roles(db: Database) -> None:
     assert access.allows("admin", "reader") and not access.allows("reader", "analyst")
+
+
+def test_an_unreachable_rate_limit_store_serves_rather_than_refuses(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from service.auth import RateLimiter
+
+    limiter = RateLimiter(1, "redis://127.0.0.1:1/0")  # nothing listens on port 1
+    assert [limiter.take("k") for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert "rate-limit store unreachable" in caplog.text
