@@ -29,6 +29,7 @@ from service.middleware import (
     RefuseNulMiddleware,
     SecurityHeadersMiddleware,
 )
+from service.refusals import RefusalLog
 from service.routes import (
     audit,
     dashboard,
@@ -90,6 +91,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         async with anyio.create_task_group() as tg:
             tg.start_soon(poller.run)
+            tg.start_soon(app.state.refusals.run, db)
             yield
             tg.cancel_scope.cancel()
     finally:
@@ -112,6 +114,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = Metrics()
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute, settings.redis_url)
+    app.state.auth_attempts = RateLimiter(settings.auth_attempts_per_minute, settings.redis_url)
+    app.state.refusals = RefusalLog(settings.refusal_flush_seconds)
     app.state.key_cache = KeyCache(settings.key_cache_seconds)
     app.state.briefs = BriefCache(settings.concurrent_briefs)
     problems.install(app)

@@ -21,6 +21,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from service.problems import ApiError
+from service.refusals import RefusalLog
 from signals import access, audit
 from signals.db import Database
 
@@ -123,27 +124,44 @@ async def authenticate(
     bearer: HTTPAuthorizationCredentials | None = Depends(bearer_scheme),
     header_key: str | None = Depends(header_scheme),
 ) -> Principal:
-    """The caller's key, or 401 (audited)."""
-    db: Database = request.app.state.db
+    """The caller's key, or 401. A key not verified moments ago costs its client address
+    one attempt of `RIFTCAST_AUTH_ATTEMPTS_PER_MINUTE` (429 beyond), so nobody can guess
+    keys or load the database without one; refusals are counted, not written one by one
+    (`service.refusals`)."""
+    state = request.app.state
     presented = header_key or (bearer.credentials if bearer else None)
+    if presented:
+        cached = state.key_cache.get(presented)
+        if cached is not None:
+            return cached
+    address = request.client.host if request.client else "unknown"
+    wait = state.auth_attempts.take(address)
+    if wait > 0:
+        _refuse(request, address, presented, 429, "too many attempts without a valid key")
+        raise ApiError(
+            429,
+            "too many requests without a valid API key from this address",
+            headers={"Retry-After": str(max(1, math.ceil(wait)))},
+        )
     challenge = {"WWW-Authenticate": 'Bearer realm="riftcast"'}
     if not presented:
-        await anyio.to_thread.run_sync(_audit_refusal, db, request, 401, "no API key", None)
+        _refuse(request, address, None, 401, "no API key")
         raise ApiError(
             401, "an API key is required (Authorization: Bearer … or X-API-Key)", headers=challenge
         )
-    cache: KeyCache = request.app.state.key_cache
-    who = cache.get(presented)
-    if who is not None:
-        return who
-    who = await anyio.to_thread.run_sync(_verify, db, presented)
+    who = await anyio.to_thread.run_sync(_verify, state.db, presented)
     if who is None:
-        await anyio.to_thread.run_sync(
-            _audit_refusal, db, request, 401, "unknown or revoked API key", None
-        )
+        _refuse(request, address, presented, 401, "unknown or revoked API key")
         raise ApiError(401, "the API key is unknown or revoked", headers=challenge)
-    cache.put(presented, who)
+    state.key_cache.put(presented, who)
     return who
+
+
+def _refuse(
+    request: Request, address: str, presented: str | None, status: int, reason: str
+) -> None:
+    refusals: RefusalLog = request.app.state.refusals
+    refusals.note(address, presented, status, reason, request.method, request.url.path)
 
 
 def admit_cached(state: Any, presented: str, role: str) -> Principal | None:

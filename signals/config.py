@@ -44,6 +44,16 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(
         default=6000, description="Requests per API key per minute; 0 disables the limiter."
     )
+    auth_attempts_per_minute: int = Field(
+        default=120,
+        description="Requests a minute one client address may make with no key or a key not "
+        "verified in the last moments (429 beyond); 0 disables. Valid cached keys never count.",
+    )
+    refusal_flush_seconds: float = Field(
+        default=10.0,
+        description="Refused authentications are counted and written to the audit trail as "
+        "one row per client address, key prefix and reason this often.",
+    )
     redis_url: str | None = Field(
         default=None,
         description="e.g. redis://127.0.0.1:6379/0: the rate limit is counted there, shared by "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import select
 
 from service.app import create_app
 from signals import access
@@ -30,9 +31,51 @@ def test_401_without_key_is_a_problem_and_audited(client: TestClient, db: Databa
     assert r.json()["status"] == 401 and r.json()["detail"]
     r = client.get("/v1/factions", headers={"Authorization": "Bearer rk_nope"})
     assert r.status_code == 401
+    assert _audit(db) == []  # counted in memory until the next flush
+    assert client.app.state.refusals.flush(db) == 2  # type: ignore[attr-defined]
     rows = _audit(db)
     assert [(a.status_code, a.route) for a in rows] == [(401, "/v1/factions")] * 2
+    assert {a.result for a in rows} == {
+        "no API key ×1 from testclient",
+        "unknown or revoked API key ×1 from testclient, key rk_nope…",
+    }
     assert rows[0].key_id is None
+
+
+def test_a_flood_of_bad_keys_is_bounded_and_spares_analysts(
+    settings: Settings, keys: Keys, db: Database
+) -> None:
+    """Issue 11, item 7: 8 threads of random keys wrote 874 audit rows in 15 s. Now one
+    address gets RIFTCAST_AUTH_ATTEMPTS_PER_MINUTE tries, then 429 without touching the
+    database, and however many it makes, a flush writes one row per group."""
+    import secrets
+    import threading
+
+    app = create_app(settings.model_copy(update={"auth_attempts_per_minute": 20}))
+    with TestClient(app) as c:
+        assert c.get("/v1/pairs", headers=keys.headers("reader")).status_code == 200
+        codes: list[int] = []
+
+        def flood() -> None:
+            for _ in range(25):
+                h = {"Authorization": f"Bearer rk_{secrets.token_urlsafe(16)}"}
+                codes.append(c.get("/v1/pairs", headers=h).status_code)
+
+        threads = [threading.Thread(target=flood) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        # The reader's first verification took one of the 20 attempts.
+        assert codes.count(401) == 19 and codes.count(429) == 200 - 19
+        limited = c.get("/v1/pairs", headers={"Authorization": "Bearer rk_again"})
+        assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+        # A key verified moments ago is not counted against the address it comes from.
+        assert c.get("/v1/pairs", headers=keys.headers("reader")).status_code == 200
+        rows = app.state.refusals.flush(db)
+    assert rows == 2  # one row for the 401s, one for the 429s: not 201
+    with db.read() as s:
+        assert len(list(s.exec(select(AuditEntry)))) == rows
 
 
 def test_both_header_forms(client: TestClient, keys: Keys) -> None:

@@ -126,7 +126,9 @@ def test_objects_are_reachable_only_by_their_role(
     assert demo_client.get("/v1/audit", headers=keys.headers("analyst")).status_code == 403
 
 
-def test_bad_keys_are_refused_and_audited(demo_client: TestClient, keys: Keys) -> None:
+def test_bad_keys_are_refused_and_audited(
+    demo_client: TestClient, keys: Keys, db: Database
+) -> None:
     for headers in (
         {"Authorization": "Bearer nope"},
         {"X-API-Key": ""},
@@ -138,8 +140,14 @@ def test_bad_keys_are_refused_and_audited(demo_client: TestClient, keys: Keys) -
         assert r.status_code == 401, headers
         assert r.headers["content-type"] == "application/problem+json"
         assert "www-authenticate" in {k.lower() for k in r.headers}
+    # Refusals are counted, then written as one row per address, key prefix and reason.
+    assert demo_client.app.state.refusals.flush(db) == 2  # type: ignore[attr-defined]
     audit = demo_client.get("/v1/audit", headers=keys.headers("admin")).json()["items"]
-    assert sum(1 for a in audit if a["status_code"] == 401) >= 5
+    refused = sorted(a["result"] for a in audit if a["status_code"] == 401)
+    assert refused == [
+        "no API key ×3 from testclient",
+        f"unknown or revoked API key ×2 from testclient, keys nope…, {keys.admin[:8]}…",
+    ]
 
 
 def test_no_key_or_hash_ever_leaves_the_service(demo_client: TestClient, keys: Keys) -> None:
