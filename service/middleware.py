@@ -28,12 +28,20 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"the body is larger than {limit} bytes")
 
 
-class BodyLimitMiddleware:
-    """413 when Content-Length, or the bytes actually streamed, exceed `max_bytes`."""
+class BodyTooSlow(HTTPException):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(408, f"the body was not received within {seconds:g} s")
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+
+class BodyLimitMiddleware:
+    """413 when Content-Length, or the bytes actually streamed, exceed `max_bytes`; 408 when
+    the whole body has not arrived `max_seconds` after the app first asked for it (a body
+    sent a byte a second would otherwise hold a connection and a thread for ever)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, max_seconds: float = 30.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_seconds = max_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -51,33 +59,50 @@ class BodyLimitMiddleware:
                 return
         seen = 0
         started = False
+        deadline: float | None = None
+        body_done = False
+        timed_out = False
 
         async def limited_receive() -> Message:
-            nonlocal seen
-            message = await receive()
+            nonlocal seen, deadline, body_done, timed_out
+            if body_done:  # past the body, receive() only waits for a disconnect
+                return await receive()
+            now = anyio.current_time()
+            deadline = deadline if deadline is not None else now + self.max_seconds
+            try:
+                with anyio.fail_after(max(0.0, deadline - now)):
+                    message = await receive()
+            except TimeoutError:
+                timed_out = True
+                raise BodyTooSlow(self.max_seconds) from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
                     raise BodyTooLarge(self.max_bytes)
+                body_done = not message.get("more_body", False)
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
+                if timed_out:  # the rest of the body is never read: end the connection
+                    headers = [*message.get("headers", []), (b"connection", b"close")]
+                    message = {**message, "headers": headers}
             await send(message)
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
+        except (BodyTooLarge, BodyTooSlow) as exc:
             if started:
                 raise
-            await self._reject(scope, receive, send)
+            await self._reject(scope, receive, send, exc.status_code, exc.detail)
 
-    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem_response(
-            413, f"the body is larger than {self.max_bytes} bytes", scope.get("path")
-        )
+    async def _reject(
+        self, scope: Scope, receive: Receive, send: Send, status: int = 413, detail: str = ""
+    ) -> None:
+        detail = detail or f"the body is larger than {self.max_bytes} bytes"
+        response = problem_response(status, detail, scope.get("path"))
         response.headers["Connection"] = "close"
         await response(scope, receive, send)
 

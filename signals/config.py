@@ -44,6 +44,16 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(
         default=6000, description="Requests per API key per minute; 0 disables the limiter."
     )
+    head_read_seconds: float = Field(
+        default=10.0,
+        description="A request's line and headers must arrive within this time (408 beyond).",
+    )
+    max_head_bytes: int = Field(
+        default=65_536, description="A request's line and headers may hold this much (431 beyond)."
+    )
+    body_read_seconds: float = Field(
+        default=30.0, description="A request's whole body must arrive within this time (408)."
+    )
     auth_attempts_per_minute: int = Field(
         default=120,
         description="Requests a minute one client address may make with no key or a key not "

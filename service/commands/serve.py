@@ -46,5 +46,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level="info",
         access_log=False,
         timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
+        # httptools with bounds on a request's head (size and read time): service/protocol.py
+        http="service.protocol:GuardedHttpToolsProtocol",
     )
     return 0
