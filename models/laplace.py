@@ -11,9 +11,11 @@ sigma_alpha's marginal posterior. A plain joint Laplace approximation fails here
 funnel between sigma_alpha and z puts the joint mode at a far too large scale.
 
 Rare events make the Gaussians skewed approximations of the truth, so the draws are then
-corrected by importance resampling against the exact posterior density; the effective size
-of those weights is the fit's diagnostic. `tests/models/test_laplace.py` checks the result
-against full NUTS; production refits keep NUTS.
+corrected by importance resampling against the exact posterior density, with Student-t
+proposals a little wider than the curvature says and Pareto-smoothed weights (PSIS, ArviZ);
+the weights' effective size and Pareto k are the fit's diagnostics.
+`tests/models/test_laplace.py` checks the result against full NUTS; production refits keep
+NUTS.
 
 Identical rows (same pair, same evidence — weeks before any event, for instance) are
 merged first with their counts, which leaves the likelihood exactly as it was.
