@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# Build stage: a virtualenv with Riftcast and its dependencies (compilers stay here).
+# Build stage: a virtualenv with Riftcast, its dependencies and the `fast` extra (nutpie,
+# the sampler refits use when it is installed; without it they fall back to PyMC's NUTS).
 FROM python:3.11-slim-bookworm AS build
 WORKDIR /src
 RUN python -m venv /opt/venv
@@ -8,7 +9,7 @@ COPY pyproject.toml README.md ./
 COPY signals ./signals
 COPY models ./models
 COPY service ./service
-RUN pip install --no-cache-dir ./
+RUN pip install --no-cache-dir "./[fast]"
 
 # Runtime stage: slim, non-root; PyTensor compiles with g++ at fit time, so it stays.
 FROM python:3.11-slim-bookworm
@@ -22,6 +23,7 @@ COPY --from=build /opt/venv /opt/venv
 ENV PATH="/opt/venv/bin:$PATH" \
     RIFTCAST_DATA_DIR=/data \
     PYTENSOR_FLAGS="base_compiledir=/data/.pytensor" \
+    NUMBA_CACHE_DIR=/data/.numba \
     PYTHONUNBUFFERED=1
 USER 10001:10001
 WORKDIR /home/riftcast

@@ -252,7 +252,8 @@ def _data_values(data: TrainingData) -> dict[str, np.ndarray]:
     }
 
 
-def _sampler(config: FitConfig) -> str:
+def sampler_name(config: FitConfig) -> str:
+    """The sampler a fit with `config` uses: nutpie when "auto" and it is installed."""
     if config.sampler != "auto":
         return config.sampler
     try:
@@ -274,7 +275,7 @@ class CompiledHazard:
         self.priors = priors
         self.n_pairs = n_pairs
         self.config = config
-        self.sampler = _sampler(config)
+        self.sampler = sampler_name(config)
         self.model = build_model(template, priors)
         self._compiled = None
         if self.sampler == "nutpie":

@@ -15,6 +15,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from models.results import RunInfo
+from service.forecasting.runs import summary
 from service.metrics import Metrics
 from signals import jobs
 from signals.config import Settings
@@ -82,7 +84,7 @@ class RefitWorker:
         )
         if job is None:
             return False
-        log.info("refit job %s (%s) started", job.id, job.reason)
+        log.info("refit job %s (%s) started: fitting the log as known now", job.id, job.reason)
         beating = threading.Event()
         beater = threading.Thread(target=self._beat, args=(job.id, beating), daemon=True)
         beater.start()
@@ -104,7 +106,11 @@ class RefitWorker:
         self._end(beating, beater)
         jobs.finish(self.db, job.id, getattr(run, "id", None))
         self.metrics.refit_seconds.labels("done").observe(time.perf_counter() - started)
-        log.info("refit job %s done: run %s", job.id, getattr(run, "id", None))
+        if isinstance(run, RunInfo):
+            level = logging.INFO if run.published else logging.WARNING
+            log.log(level, "refit job %s done: %s", job.id, summary(run))
+        else:
+            log.info("refit job %s done", job.id)
         if self.on_done is not None:
             self.on_done()
         return True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -107,8 +109,25 @@ def list_pairs(session: Session, collection: str | None = None) -> list[Pair]:
     return list(session.exec(stmt.order_by(Pair.id)))
 
 
+def normal_pair_id(pair_id: str) -> str:
+    """`b--a` as `a--b`: the id a pair is stored under, whichever order it is written in."""
+    a, sep, b = pair_id.partition("--")
+    return pair_id_for(a, b) if sep and a and b else pair_id
+
+
 def get_pair(session: Session, pair_id: str) -> Pair:
+    """The pair stored under `pair_id`; NotFound names the closest ids when there is none
+    (the same factions in the other order first)."""
     pair = session.get(Pair, pair_id)
     if pair is None:
-        raise NotFound(f"no pair {pair_id!r}")
+        raise NotFound(f"no pair {pair_id!r}{_suggestion(session, pair_id)}")
     return pair
+
+
+def _suggestion(session: Session, pair_id: str) -> str:
+    normal = normal_pair_id(pair_id)
+    if normal != pair_id and session.get(Pair, normal) is not None:
+        return f"; did you mean {normal!r} (pair ids list their factions in sorted order)?"
+    ids = list(session.exec(select(Pair.id)))
+    close = difflib.get_close_matches(pair_id, ids, n=3, cutoff=0.5)
+    return f"; closest: {', '.join(close)}" if close else ""

@@ -10,6 +10,7 @@ from typing import Any
 from signals import access, io, jobs
 from signals.config import Settings
 from signals.db import Database
+from signals.factions import list_pairs
 from signals.migrate import upgrade
 from signals.scenario import REFERENCE, has_collection, is_empty, load_demo, load_reference
 from signals.taxonomy import load_taxonomy
@@ -37,6 +38,12 @@ def register(sub: Any) -> None:
 
     demo = sub.add_parser("demo", help="load the demo scenario if the database is empty")
     demo.set_defaults(func=cmd_demo)
+
+    pairs = sub.add_parser("pairs", help="list the pairs of factions (their ids, status)")
+    pairs.add_argument(
+        "--collection", default=None, help="only this collection: demo, reference, or '' (yours)"
+    )
+    pairs.set_defaults(func=cmd_pairs)
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
@@ -99,7 +106,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"Admin key for the demo (shown once): {secret}")
     else:
         print(
-            "An admin key exists already; mint another with: riftcast keys create NAME --role admin"
+            "An admin key exists already; mint another with: "
+            "riftcast keys create --role admin --name NAME"
         )
     return 0
 
@@ -110,3 +118,18 @@ def _safe_url(settings: Settings) -> str:
         scheme, rest = url.split("://", 1)
         return f"{scheme}://***@{rest.split('@', 1)[1]}"
     return url
+
+
+def cmd_pairs(args: argparse.Namespace) -> int:
+    """One line per pair: the id other commands take, its status and its collection."""
+    with Database(Settings()).read() as session:
+        rows = list_pairs(session, args.collection)
+    if not rows:
+        print("no pairs; `riftcast demo` loads the demo, `riftcast import` your own")
+        return 0
+    width = max(len(p.id) for p in rows)
+    print(f"{'pair':<{width}}  {'status':<9} {'ruptured':<10} collection")
+    for p in rows:
+        ruptured = p.ruptured_on.isoformat() if p.ruptured_on else "-"
+        print(f"{p.id:<{width}}  {p.status:<9} {ruptured:<10} {p.collection or '-'}")
+    return 0

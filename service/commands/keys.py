@@ -45,6 +45,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     db = Database(Settings())
     with db.read() as session:
         rows = access.list_keys(session)
+    if rows:
+        print(f"{'id':<26}  {'prefix':<12} {'role':<8} {'name':<30} state")
     for row in rows:
         state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
         print(f"{row.id}  {row.prefix}…  {row.role:<8} {row.name:<30} {state}")

@@ -20,20 +20,28 @@ from service.forecasting.refit import refit
 from signals.config import Settings
 from signals.db import Database
 from signals.errors import InvalidInput
+from signals.factions import normal_pair_id
 from signals.schemas import format_fuzzy_date
 from signals.taxonomy import load_taxonomy
 
 
 def register(sub: Any) -> None:
-    fit = sub.add_parser("fit", help="fit the model on everything known now; store the run")
-    fit.add_argument("--draws", type=int, default=None)
-    fit.add_argument("--tune", type=int, default=None)
-    fit.add_argument("--chains", type=int, default=None)
-    fit.add_argument("--seed", type=int, default=0)
+    defaults = argparse.ArgumentDefaultsHelpFormatter
+    fit = sub.add_parser(
+        "fit", help="fit the model on everything known now; store the run", formatter_class=defaults
+    )
+    fit.add_argument("--draws", type=int, default=None, help="draws per chain (RIFTCAST_FIT_DRAWS)")
+    fit.add_argument("--tune", type=int, default=None, help="tuning steps (RIFTCAST_FIT_TUNE)")
+    fit.add_argument("--chains", type=int, default=None, help="chains (RIFTCAST_FIT_CHAINS)")
+    fit.add_argument("--seed", type=int, default=0, help="random seed")
     fit.set_defaults(func=cmd_fit)
 
     fc = sub.add_parser("forecast", help="a pair's rupture forecast with intervals and drivers")
-    fc.add_argument("pair", help="pair id, e.g. haqqani-network--kandahar-leadership")
+    fc.add_argument(
+        "pair",
+        type=normal_pair_id,
+        help="pair id, e.g. haqqani-network--kandahar-leadership (either order)",
+    )
     fc.add_argument("--as-of", type=_date, default=None, help="YYYY-MM-DD (as known then)")
     fc.add_argument(
         "--on",
@@ -45,12 +53,19 @@ def register(sub: Any) -> None:
     fc.add_argument("--json", action="store_true")
     fc.set_defaults(func=cmd_forecast)
 
-    sim = sub.add_parser("simulate", help="write import files drawn from the model")
-    sim.add_argument("--pairs", type=int, default=40)
-    sim.add_argument("--weeks", type=int, default=260)
-    sim.add_argument("--seed", type=int, default=0)
-    sim.add_argument("--start", type=_date, default=date(2015, 1, 5))
-    sim.add_argument("--out", type=Path, required=True)
+    sim = sub.add_parser(
+        "simulate",
+        help="write import files drawn from the model",
+        description="Draw parameters from the taxonomy's priors, events and weekly ruptures "
+        "from the model, and write factions.csv, events.csv, outcomes.csv (the import "
+        "format) and params.json (the true parameters): data to check a fit against.",
+        formatter_class=defaults,
+    )
+    sim.add_argument("--pairs", type=int, default=40, help="pairs of factions")
+    sim.add_argument("--weeks", type=int, default=260, help="weeks simulated")
+    sim.add_argument("--seed", type=int, default=0, help="random seed")
+    sim.add_argument("--start", type=_date, default=date(2015, 1, 5), help="first day")
+    sim.add_argument("--out", type=Path, required=True, help="folder for the files")
     sim.set_defaults(func=cmd_simulate)
 
     bt = sub.add_parser(
@@ -59,17 +74,18 @@ def register(sub: Any) -> None:
         description="Fit at every origin on what was known then, forecast every pair in the "
         "risk set, score against what happened: the fitted model, its priors alone, a "
         "logistic baseline and the base rate, on the same rows.",
+        formatter_class=defaults,
     )
     bt.add_argument("--start", type=_date, default=None, help="first origin (YYYY-MM-DD)")
     bt.add_argument("--end", type=_date, default=None, help="last origin (YYYY-MM-DD)")
-    bt.add_argument("--step", type=int, default=28, help="days between origins (default 28)")
-    bt.add_argument("--horizon", type=int, default=90, help="days ahead (default 90)")
+    bt.add_argument("--step", type=int, default=28, help="days between origins")
+    bt.add_argument("--horizon", type=int, default=90, help="days ahead")
     bt.add_argument(
         "--method",
         choices=("laplace", "nuts"),
         default="laplace",
         help="laplace: nested Laplace fits, checked against NUTS by the test suite "
-        "(default, minutes); nuts: full NUTS at every origin at the production settings",
+        "(minutes); nuts: full NUTS at every origin at the production settings",
     )
     bt.add_argument("--workers", type=int, default=2, help="processes fitting origins")
     bt.add_argument(
@@ -107,19 +123,16 @@ def cmd_fit(args: argparse.Namespace) -> int:
     }
     settings = settings.model_copy(update=updates)
     from service.forecasting.refit import fit_config
+    from service.forecasting.runs import summary
 
     run = refit(
         Database(settings),
         settings,
         load_taxonomy(settings.taxonomy_file),
         config=fit_config(settings, seed=args.seed),
+        progress=lambda line: print(f"fit: {line}", file=sys.stderr, flush=True),
     )
-    state = "published" if run.published else f"NOT published: {run.reason}"
-    print(
-        f"run {run.id}: {run.n_pairs} pairs, {run.n_obs} pair-weeks, {run.n_ruptures} "
-        f"ruptures, {run.n_events} events; R-hat {run.max_rhat:.3f}, bulk ESS "
-        f"{run.min_ess_bulk:.0f}, {run.divergences} divergences, {run.seconds:.1f} s; {state}"
-    )
+    print(summary(run))
     return 0
 
 

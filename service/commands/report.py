@@ -17,13 +17,17 @@ from signals.config import Settings
 from signals.db import Database
 from signals.errors import InvalidInput, NotFound
 from signals.evaluations import latest_evaluation
-from signals.factions import get_faction
+from signals.factions import get_faction, normal_pair_id
 from signals.taxonomy import load_taxonomy
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("report", help="write a pair's one-page brief as PDF or PNG")
-    p.add_argument("pair", help="pair id, e.g. haqqani-network--kandahar-leadership")
+    p.add_argument(
+        "pair",
+        type=normal_pair_id,
+        help="pair id, e.g. haqqani-network--kandahar-leadership (either order)",
+    )
     p.add_argument("--as-of", type=_date, default=None, help="YYYY-MM-DD (as known then)")
     p.add_argument("--horizon", type=int, default=90, help="days, for the chart (default 90)")
     p.add_argument("--out", type=Path, required=True, help="FILE.pdf or FILE.png")

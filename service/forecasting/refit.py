@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -60,6 +61,7 @@ def refit(
     taxonomy: Taxonomy,
     cutoff: datetime | None = None,
     config: hazard.FitConfig | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> RunInfo:
     """Fit on everything known at `cutoff` (now by default) and store the run.
 
@@ -69,6 +71,8 @@ def refit(
     started = time.perf_counter()
     sweep_orphan_draws(db, settings)
     cutoff = to_utc(cutoff) if cutoff else utcnow()
+    say = progress or (lambda _line: None)
+    say("reading the log as known at " + cutoff.isoformat(timespec="seconds"))
     with db.read() as session:
         training = load_training(
             session, taxonomy, cutoff, settings.step_days, settings.entry_lookback_days
@@ -82,7 +86,13 @@ def refit(
         raise InvalidInput.one(
             "outcomes", "no outcomes are recorded yet, so there is nothing to fit"
         )
+    say(
+        f"sampling {len(training.pair_ids)} pairs, {len(data.y)} pair-weeks, "
+        f"{training.n_ruptures} ruptures: {config.chains} chains × ({config.tune} tuning + "
+        f"{config.draws} draws) with {hazard.sampler_name(config)}; compiling takes a while"
+    )
     posterior = hazard.fit(data, priors_from(taxonomy), config)
+    say(f"sampled in {posterior.diagnostics.seconds:.0f} s; checking and storing the run")
     ok, reason = posterior.passes()
     run_id = new_id()
     settings.runs_dir.mkdir(parents=True, exist_ok=True)

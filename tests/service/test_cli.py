@@ -45,6 +45,7 @@ def test_keys_commands(env: Settings, db: Database, capsys: pytest.CaptureFixtur
     assert main(["keys", "list"]) == 0
     out = capsys.readouterr().out
     assert "ana" in out and secret not in out
+    assert out.splitlines()[0].split() == ["id", "prefix", "role", "name", "state"]
     assert main(["keys", "revoke", row.prefix]) == 0
     with db.read() as s:
         assert access.verify_key(s, secret) is None
@@ -64,3 +65,45 @@ def test_demo_prints_an_admin_key_once(
         assert s.query(RefitJob).count() == 1
     assert main(["demo"]) == 0
     assert "Admin key" not in capsys.readouterr().out
+
+
+def test_pairs_lists_ids_and_a_wrong_or_reversed_id_is_answered_helpfully(
+    env: Settings, db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 12, item 6: `riftcast pairs` lists the ids; a reversed id is read as the pair;
+    a wrong one names the closest ids."""
+    from service.commands import model, report
+
+    assert main(["demo"]) == 0
+    capsys.readouterr()
+    assert main(["pairs", "--collection", "demo"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["pair", "status", "ruptured", "collection"]
+    assert any(x.startswith("haqqani-network--kandahar-leadership ") for x in lines[1:])
+    parser = argparse.ArgumentParser(prog="riftcast")
+    sub = parser.add_subparsers(dest="command", required=True)
+    model.register(sub)
+    report.register(sub)
+    args = parser.parse_args(["forecast", "kandahar-leadership--haqqani-network"])
+    assert args.pair == "haqqani-network--kandahar-leadership"
+    args = parser.parse_args(["forecast", "haqqani--kandahar-leadership"])
+    with pytest.raises(DomainError, match="closest: haqqani-network--kandahar-leadership"):
+        args.func(args)
+
+
+def test_simulate_and_backtest_help_describe_options_and_defaults(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from service.commands import model
+
+    parser = argparse.ArgumentParser(prog="riftcast")
+    model.register(parser.add_subparsers(dest="command", required=True))
+    for command, expected in (
+        ("simulate", ["pairs of factions (default: 40)", "weeks simulated (default: 260)"]),
+        ("backtest", ["days between origins (default: 28)", "days ahead (default: 90)"]),
+    ):
+        with pytest.raises(SystemExit):
+            parser.parse_args([command, "--help"])
+        text = " ".join(capsys.readouterr().out.split())
+        for phrase in expected:
+            assert phrase in text, (command, text)

@@ -180,7 +180,11 @@ def test_cli_fit_then_forecast_on_the_demo(
     monkeypatch.setenv("RIFTCAST_DATA_DIR", str(settings.data_dir))
     monkeypatch.delenv("RIFTCAST_DATABASE_URL", raising=False)
     assert main(["fit", "--chains", "2", "--tune", "500", "--draws", "1000"]) == 0
-    assert "published" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "published" in out
+    # Issue 12, item 5: a fit says what it is doing while it does it (on stderr).
+    assert "fit: reading the log" in err and "fit: sampling 4 pairs" in err
+    assert "2 chains × (500 tuning + 1000 draws)" in err and "fit: sampled in" in err
     assert main(["forecast", PAIR, "--on", "2025-03-02", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert [h["horizon_days"] for h in result["horizons"]] == [30, 90, 180, 365]

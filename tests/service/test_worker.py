@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
+
+import pytest
 
 from service.metrics import Metrics
 from service.worker import RefitWorker
@@ -89,3 +92,34 @@ def test_worker_thread_starts_and_stops(
         time.sleep(0.05)
     worker.stop()
     assert done == ["x"]
+
+
+def test_the_worker_logs_each_run_with_its_diagnostics(
+    db: Database, settings: Settings, taxonomy: Taxonomy, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 12, item 5: the server says when a refit starts, and whether its run was
+    published (with R-hat, ESS, divergences) or refused (with the reason)."""
+    from models.results import RunInfo
+
+    def run(published: bool) -> RunInfo:
+        return RunInfo(
+            id="RUN9", created_at=utcnow(), cutoff=utcnow(), published=published,
+            reason="" if published else "3 divergent transitions", sampler="nutpie",
+            taxonomy_version=taxonomy.version, n_pairs=62, n_obs=13344, n_events=322,
+            n_ruptures=34, max_rhat=1.004, min_ess_bulk=667.0, min_ess_tail=540.0,
+            divergences=0 if published else 3, seconds=43.8,
+        )  # fmt: skip
+
+    caplog.set_level(logging.INFO, logger="riftcast")
+    for published in (True, False):
+        worker = RefitWorker(
+            db, settings, taxonomy, Metrics(), refit_fn=lambda *_, p=published: run(p)
+        )
+        with db.write() as s:
+            jobs.enqueue(s, "request", "admin")
+        assert worker.run_once()
+    text = caplog.text
+    assert "started: fitting the log as known now" in text
+    assert "run RUN9: 62 pairs, 13344 pair-weeks, 34 ruptures, 322 events; R-hat 1.004" in text
+    assert "bulk ESS 667, 0 divergences, 43.8 s; published" in text
+    assert "NOT published: 3 divergent transitions" in text
