@@ -20,9 +20,9 @@ from pydantic import (
     Tag,
 )
 
-from signals.schemas import EventIn, FactionIn, OutcomeIn, RetractionIn
+from signals.schemas import EventIn, FactionIn, HypotheticalEventIn, OutcomeIn, RetractionIn
 
-__all__ = ["EventIn", "FactionIn", "OutcomeIn", "RetractionIn"]
+__all__ = ["EventIn", "FactionIn", "HypotheticalEventIn", "OutcomeIn", "RetractionIn"]
 
 TS = "2025-03-02T10:00:00Z"
 
@@ -565,7 +565,8 @@ class ForecastHistory(BaseModel):
 
 
 class WhatIfIn(BaseModel):
-    """Hypothetical events (same schema as POST /v1/events); never stored."""
+    """Hypothetical events (the schema of POST /v1/events, factions optional); never
+    stored."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -579,7 +580,11 @@ class WhatIfIn(BaseModel):
         },
     )
 
-    events: list[EventIn] = Field(min_length=1, description="One or more hypothetical events.")
+    events: list[HypotheticalEventIn] = Field(
+        min_length=1,
+        description="One or more hypothetical events; faction_a and faction_b may be left out "
+        "(the pair is in the URL).",
+    )
     horizons: list[Annotated[int, Field(ge=1, le=1825)]] | None = Field(
         None, max_length=20, description="Horizons in days; the configured ones when omitted."
     )

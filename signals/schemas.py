@@ -209,6 +209,21 @@ class EventIn(_Input):
         return parse_fuzzy_date(self.occurred_on)
 
 
+class HypotheticalEventIn(EventIn):
+    """An event for a what-if: the pair is in the URL, so the factions may be left out."""
+
+    faction_a: Slug | None = None  # type: ignore[assignment]
+    faction_b: Slug | None = None  # type: ignore[assignment]
+
+    @model_validator(mode="after")
+    def _two_factions(self) -> HypotheticalEventIn:
+        if self.faction_a is not None and self.faction_a == self.faction_b:
+            raise ValueError("faction_a and faction_b must be two different factions")
+        if self.ended_on is not None and self.ended_on < self.occurred[0]:
+            raise ValueError("ended_on must not be before occurred_on")
+        return self
+
+
 class RetractionIn(_Input):
     """Withdraw an event: it stays in the log, but no forecast counts it from now on."""
 

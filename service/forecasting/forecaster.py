@@ -53,7 +53,7 @@ from signals.db import Database
 from signals.errors import FieldProblem, InvalidInput
 from signals.factions import get_pair, list_pairs, pair_id_for
 from signals.runs import ModelRun, published_run, published_run_before
-from signals.schemas import EventIn
+from signals.schemas import EventIn, HypotheticalEventIn
 from signals.tables import IndicatorEvent, Pair
 from signals.taxonomy import Taxonomy
 
@@ -418,15 +418,17 @@ class Forecaster:
     def what_if(
         self,
         pair_id: str,
-        hypothetical: Sequence[EventIn],
+        hypothetical: Sequence[EventIn | HypotheticalEventIn],
         horizons: Sequence[int] | None = None,
     ) -> tuple[PairForecast, PairForecast]:
-        """(current forecast, forecast with the hypothetical events added) — nothing stored."""
+        """(current forecast, forecast with the hypothetical events added) — nothing stored.
+        An event without factions is about `pair_id`; one with factions must name its pair."""
         hz = self._horizons(horizons)
         when = utcnow()
         problems = []
         for i, item in enumerate(hypothetical):
-            if pair_id_for(item.faction_a, item.faction_b) != pair_id:
+            named = item.faction_a is not None or item.faction_b is not None
+            if named and pair_id_for(item.faction_a or "", item.faction_b or "") != pair_id:
                 message = f"the event is not about pair {pair_id}"
                 problems.append(FieldProblem("faction_b", message, i))
             if self.taxonomy.get(item.type) is None:
@@ -476,7 +478,9 @@ def _driver(row: EventRow, horizon: int, p_with: float, p_without: float) -> Eve
     )
 
 
-def _hypothetical_row(pair_id: str, item: EventIn, when: datetime) -> IndicatorEvent:
+def _hypothetical_row(
+    pair_id: str, item: EventIn | HypotheticalEventIn, when: datetime
+) -> IndicatorEvent:
     occurred, precision = item.occurred
     return IndicatorEvent(
         id=f"hypothetical-{new_id()}",

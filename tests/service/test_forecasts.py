@@ -74,6 +74,14 @@ def test_list_history_what_if_and_readyz(demo_client: TestClient, keys: Keys) ->
         f"/v1/forecasts/{PAIR}/what-if", json={"events": [event(type="nope")]}, headers=h
     )
     assert wrong.status_code == 422
+    # Issue 12, item 6: the pair is in the URL, so a hypothetical event may omit it.
+    bare = {k: v for k, v in event().items() if k not in ("faction_a", "faction_b")}
+    r2 = demo_client.post(f"/v1/forecasts/{PAIR}/what-if", json={"events": [bare]}, headers=h)
+    assert r2.status_code == 200, r2.text
+    assert r2.json()["what_if"]["horizons"] == r.json()["what_if"]["horizons"]
+    other = {**bare, "faction_a": "afghan-taliban", "faction_b": "ttp"}
+    r3 = demo_client.post(f"/v1/forecasts/{PAIR}/what-if", json={"events": [other]}, headers=h)
+    assert r3.status_code == 422 and r3.json()["errors"][0]["field"].endswith("faction_b")
     ready = demo_client.get("/readyz").json()
     assert ready["database"] == "ok" and ready["model"].startswith(("run", "prior-only"))
 
