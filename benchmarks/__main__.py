@@ -7,7 +7,14 @@ import platform
 import sys
 import time
 
-from benchmarks import bench_backtest, bench_extract, bench_http, bench_model, bench_write
+from benchmarks import (
+    bench_backtest,
+    bench_extract,
+    bench_http,
+    bench_model,
+    bench_processes,
+    bench_write,
+)
 
 
 def machine() -> str:
@@ -25,6 +32,7 @@ def main() -> int:
     print(f"# Riftcast benchmarks — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(f"machine: {machine()}")
     for name, module in (
+        ("processes", bench_processes),
         ("model", bench_model),
         ("backtest", bench_backtest),
         ("http", bench_http),

@@ -15,9 +15,9 @@ from sqlmodel import Session, col, select
 from signals.changes import KEY_CHANGE, note_change
 from signals.clock import new_id, utcnow
 from signals.errors import Conflict, InvalidInput, NotFound
+from signals.roles import ROLES
 from signals.tables import ApiKey
 
-ROLES = ("reader", "analyst", "admin")
 KEY_PREFIX = "rk_"
 
 

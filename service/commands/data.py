@@ -5,15 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from signals import access, io, jobs
-from signals.config import Settings
-from signals.db import Database
-from signals.factions import list_pairs
-from signals.migrate import upgrade
-from signals.scenario import REFERENCE, has_collection, is_empty, load_demo, load_reference
-from signals.taxonomy import load_taxonomy
+if TYPE_CHECKING:
+    from signals.config import Settings
 
 
 def register(sub: Any) -> None:
@@ -47,6 +42,9 @@ def register(sub: Any) -> None:
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
+    from signals.config import Settings
+    from signals.migrate import upgrade
+
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url, args.revision)
@@ -55,6 +53,11 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from signals import io
+    from signals.config import Settings
+    from signals.db import Database
+    from signals.taxonomy import load_taxonomy
+
     settings = Settings()
     taxonomy = load_taxonomy(settings.taxonomy_file)
     text = io.read_text(args.file)
@@ -69,6 +72,10 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from signals import io
+    from signals.config import Settings
+    from signals.db import Database
+
     db = Database(Settings())
     with db.read() as session:
         text = io.render(io.export_rows(session, args.kind), args.kind, args.format)
@@ -83,6 +90,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """Load the demo (on an empty database) and the reference history (unless
     RIFTCAST_LOAD_REFERENCE=false or it is already there), then queue a refit."""
+    from signals import access, jobs
+    from signals.config import Settings
+    from signals.db import Database
+    from signals.scenario import REFERENCE, has_collection, is_empty, load_demo, load_reference
+    from signals.taxonomy import load_taxonomy
+
     settings = Settings()
     db = Database(settings)
     taxonomy = load_taxonomy(settings.taxonomy_file)
@@ -122,6 +135,10 @@ def _safe_url(settings: Settings) -> str:
 
 def cmd_pairs(args: argparse.Namespace) -> int:
     """One line per pair: the id other commands take, its status and its collection."""
+    from signals.config import Settings
+    from signals.db import Database
+    from signals.factions import list_pairs
+
     with Database(Settings()).read() as session:
         rows = list_pairs(session, args.collection)
     if not rows:

@@ -12,14 +12,10 @@ import json
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from service.routes.extract import ExtractIn, ExtractOut, to_public
-from signals.config import Settings
-from signals.db import Database
-from signals.errors import InvalidInput
-from signals.extract import extract, faction_entries
-from signals.taxonomy import load_taxonomy
+if TYPE_CHECKING:
+    from service.routes.extract import ExtractOut
 
 
 def register(sub: Any) -> None:
@@ -40,6 +36,8 @@ def _date(text: str) -> date:
 
 
 def _read(name: str) -> str:
+    from signals.errors import InvalidInput
+
     if name == "-":
         return sys.stdin.read()
     try:
@@ -49,6 +47,12 @@ def _read(name: str) -> str:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
+    from service.routes.extract import ExtractIn, to_public
+    from signals.config import Settings
+    from signals.db import Database
+    from signals.extract import extract, faction_entries
+    from signals.taxonomy import load_taxonomy
+
     text = _read(args.file)
     today = datetime.now(UTC).date()
     published = args.published or today

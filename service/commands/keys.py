@@ -5,16 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from signals import access
-from signals.config import Settings
-from signals.db import Database
+from signals.roles import ROLES
 
 
 def register(sub: Any) -> None:
     keys = sub.add_parser("keys", help="API keys (stored hashed; a key is shown once)")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
     create = keys_sub.add_parser("create", help="create a key and print it once")
-    create.add_argument("--role", required=True, choices=access.ROLES)
+    create.add_argument("--role", required=True, choices=ROLES)
     create.add_argument("--name", required=True, help="recorded on every write the key makes")
     create.set_defaults(func=cmd_create)
     revoke = keys_sub.add_parser("revoke", help="revoke a key by id or prefix")
@@ -25,6 +23,10 @@ def register(sub: Any) -> None:
 
 
 def cmd_create(args: argparse.Namespace) -> int:
+    from signals import access
+    from signals.config import Settings
+    from signals.db import Database
+
     db = Database(Settings())
     with db.write() as session:
         row, secret = access.create_key(session, args.name, args.role)
@@ -34,6 +36,10 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 
 def cmd_revoke(args: argparse.Namespace) -> int:
+    from signals import access
+    from signals.config import Settings
+    from signals.db import Database
+
     db = Database(Settings())
     with db.write() as session:
         row = access.revoke_key(session, args.key)
@@ -42,6 +48,10 @@ def cmd_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from signals import access
+    from signals.config import Settings
+    from signals.db import Database
+
     db = Database(Settings())
     with db.read() as session:
         rows = access.list_keys(session)

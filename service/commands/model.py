@@ -11,18 +11,12 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from models.data import date_of, end_of_day
-from models.results import PairForecast
-from service.forecasting.forecaster import Forecaster
-from service.forecasting.refit import refit
-from signals.config import Settings
-from signals.db import Database
-from signals.errors import InvalidInput
-from signals.factions import normal_pair_id
-from signals.schemas import format_fuzzy_date
-from signals.taxonomy import load_taxonomy
+if TYPE_CHECKING:
+    from models.results import PairForecast
+    from service.forecasting.forecaster import Forecaster
+    from signals.config import Settings
 
 
 def register(sub: Any) -> None:
@@ -39,7 +33,7 @@ def register(sub: Any) -> None:
     fc = sub.add_parser("forecast", help="a pair's rupture forecast with intervals and drivers")
     fc.add_argument(
         "pair",
-        type=normal_pair_id,
+        type=pair_id_argument,
         help="pair id, e.g. haqqani-network--kandahar-leadership (either order)",
     )
     fc.add_argument("--as-of", type=_date, default=None, help="YYYY-MM-DD (as known then)")
@@ -103,6 +97,13 @@ def register(sub: Any) -> None:
     bt.set_defaults(func=cmd_backtest)
 
 
+def pair_id_argument(text: str) -> str:
+    """A pair id in either order, as stored (imported only when a command runs)."""
+    from signals.factions import normal_pair_id
+
+    return normal_pair_id(text)
+
+
 def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -111,6 +112,11 @@ def _date(text: str) -> date:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
+    from service.forecasting.refit import refit
+    from signals.config import Settings
+    from signals.db import Database
+    from signals.taxonomy import load_taxonomy
+
     settings = Settings()
     updates = {
         k: v
@@ -137,12 +143,19 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _forecaster(settings: Settings) -> Forecaster:
+    from service.forecasting.forecaster import Forecaster
+    from signals.db import Database
+    from signals.taxonomy import load_taxonomy
+
     forecaster = Forecaster(Database(settings), settings, load_taxonomy(settings.taxonomy_file))
     forecaster.reload_run()
     return forecaster
 
 
 def cmd_forecast(args: argparse.Namespace) -> int:
+    from models.data import end_of_day
+    from signals.config import Settings
+
     settings = Settings()
     as_of = end_of_day(args.as_of) if args.as_of else None
     if args.as_of and args.as_of >= datetime.now(UTC).date():
@@ -157,6 +170,8 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 
 def render_forecast(f: PairForecast) -> str:
     """The forecast as an analyst would read it."""
+    from signals.schemas import format_fuzzy_date
+
     lines = [
         f"{f.faction_a} / {f.faction_b} — forecast on {f.on}, from what was known at "
         f"{f.as_of:%Y-%m-%d %H:%M} UTC"
@@ -190,6 +205,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from models.priors import activity_half_life, priors_from, type_recipe
     from models.simulate import simulate
     from service.forecasting.simulated import write_import_files
+    from signals.config import Settings
+    from signals.errors import InvalidInput
+    from signals.taxonomy import load_taxonomy
 
     if args.pairs < 2 or args.weeks < 4:
         raise InvalidInput.one("pairs", "simulate at least 2 pairs over at least 4 weeks")
@@ -210,8 +228,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     from models.backtest import json_default, plain
+    from models.data import date_of
     from service.forecasting.evaluate import backtest_store
+    from signals.config import Settings
+    from signals.db import Database
     from signals.evaluations import record_evaluation
+    from signals.taxonomy import load_taxonomy
 
     settings = Settings()
     db = Database(settings)
@@ -282,6 +304,8 @@ def _ci(interval: Any, fmt: str) -> str:
 
 def render_backtest(m: dict[str, Any], result: Any) -> str:
     """The backtest's metrics as a table an analyst can read."""
+    from models.data import date_of
+
     origins = result.origins
     first, last = (date_of(origins[0].origin_day), date_of(origins[-1].origin_day))
     lines = [

@@ -11,21 +11,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from models.data import end_of_day
-from service.forecasting.forecaster import Forecaster
-from signals.config import Settings
-from signals.db import Database
-from signals.errors import InvalidInput, NotFound
-from signals.evaluations import latest_evaluation
-from signals.factions import get_faction, normal_pair_id
-from signals.taxonomy import load_taxonomy
+from service.commands.model import pair_id_argument
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("report", help="write a pair's one-page brief as PDF or PNG")
     p.add_argument(
         "pair",
-        type=normal_pair_id,
+        type=pair_id_argument,
         help="pair id, e.g. haqqani-network--kandahar-leadership (either order)",
     )
     p.add_argument("--as-of", type=_date, default=None, help="YYYY-MM-DD (as known then)")
@@ -42,7 +35,15 @@ def _date(text: str) -> date:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from models.data import end_of_day
+    from service.forecasting.forecaster import Forecaster
     from service.report import format_of, render_brief  # matplotlib: only for this command
+    from signals.config import Settings
+    from signals.db import Database
+    from signals.errors import InvalidInput, NotFound
+    from signals.evaluations import latest_evaluation
+    from signals.factions import get_faction
+    from signals.taxonomy import load_taxonomy
 
     try:
         fmt = format_of(args.out)

@@ -7,11 +7,6 @@ import os
 import shutil
 from typing import Any
 
-import uvicorn
-
-from signals.config import Settings
-from signals.migrate import upgrade
-
 
 def register(sub: Any) -> None:
     p = sub.add_parser("serve", help="serve the HTTP API and the dashboard")
@@ -23,6 +18,11 @@ def register(sub: Any) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from signals.config import Settings
+    from signals.migrate import upgrade
+
     settings = Settings()
     if args.migrate:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
