@@ -39,3 +39,23 @@ def test_a_serving_app_imports_no_model_stack(tmp_path: Path) -> None:
 def test_the_cli_imports_no_model_stack_to_parse_its_arguments(tmp_path: Path) -> None:
     code = "from service.cli import build_parser\nbuild_parser().parse_args(['keys', 'list'])"
     assert _loaded(code, tmp_path) == []
+
+
+def test_the_cli_parses_its_arguments_without_the_database_or_web_stack(tmp_path: Path) -> None:
+    """`riftcast --help` and usage errors answer at once: a command's dependencies load when
+    it runs (measured by `python -m benchmarks processes`)."""
+    probe = (
+        "import json, sys\nfrom service.cli import build_parser\n"
+        "build_parser().parse_args(['backtest', '--step', '28', '--horizon', '90'])\n"
+        "print(json.dumps([m for m in ('sqlalchemy', 'sqlmodel', 'fastapi', 'alembic', 'numpy')"
+        " if m in sys.modules]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+        env={"RIFTCAST_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
