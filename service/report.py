@@ -8,12 +8,19 @@ sources and states which model run the figures come from — or that the priors 
 It is drawn with matplotlib's object API (a `Figure` on the Agg canvas, never pyplot), so
 concurrent requests in the service's threadpool do not share global state, and the PDF
 and the PNG are the same figure saved twice.
+
+Like the dashboard, the history chart shows the last 12 months up to the forecast's date
+(years of history would make this week's events a hair at its edge) with its y-axis fitted
+to the points shown. The page is laid out before it is drawn: text is wrapped by its
+measured width, the ICD 203 footnote sits at a fixed bottom margin, and the list of events
+is cut short (to keep its first two, the history chart gets lower) so that nothing runs
+off the page.
 """
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from os import PathLike
 from typing import IO, Any, Literal
@@ -23,6 +30,8 @@ from matplotlib import dates as mdates
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import TextToPath
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from models.results import EventDriver, HistoryPoint, HorizonResult, PairForecast
@@ -43,12 +52,27 @@ A4_PORTRAIT = (8.27, 11.69)
 LEFT = 0.07
 CHART_LEFT = 0.1
 RIGHT = 0.95
-WRAP = 108  # characters of 9 pt text across the page
+TOP = 0.965
+BOTTOM = 0.02  # the bottom margin (of the page's height): nothing is drawn below it
 TOP_EVENTS = 5
+MIN_LISTED = 2  # events listed even if the history chart must be lower to make room
 TOP_TYPES = 6
+WINDOW_YEARS = 1  # the history chart: the last 12 months up to the forecast's date
+HISTORY_H = 0.18  # the history chart's height (of the page's), shrunk only if need be
+HISTORY_MIN_H = 0.09
+LANE_H = 0.028
+LANE_GAP = 0.03
+NO_EVIDENCE = "No evidence in force: the pair's baseline alone forecasts."
+ICD203 = (
+    "Estimative language per ICD 203: remote 1–5%, very unlikely 5–20%, unlikely 20–45%, "
+    "roughly even chance 45–55%, likely 55–80%, very likely 80–95%, almost certain 95–99%. "
+    "Intervals are 90% credible intervals."
+)
 RC: dict[Any, Any] = {
     # TrueType in the PDF (not Type 3) so the text is selectable and extractable.
     "pdf.fonttype": 42,
+    # Unhinted glyphs: the PNG's text is as wide as the PDF's, which the layout measures.
+    "text.hinting": "no_hinting",
     "font.family": "DejaVu Sans",
     "font.size": 9,
     "axes.edgecolor": GREY,
@@ -122,15 +146,61 @@ def _num(day: date) -> float:
 
 
 class _Page:
-    """A cursor down an A4 page: text blocks and axes placed one under the other."""
+    """A cursor down an A4 page: text blocks and axes placed one under the other.
+
+    Text is wrapped by its measured width (not by a count of characters), and `height`
+    gives the room a block takes without drawing it, so that the page can be planned.
+    """
 
     def __init__(self, fig: Figure) -> None:
         self.fig = fig
-        self.y = 0.965
+        self.y = TOP
         self.height_in = fig.get_figheight()
+        self.width_in = fig.get_figwidth()
+        # Unhinted outlines in points: the PDF's widths, whatever the PNG's resolution.
+        self._measure = TextToPath()
 
     def _line(self, size: float, spacing: float = 1.35) -> float:
         return size * spacing / 72 / self.height_in
+
+    def lines(
+        self, text: str, size: float, weight: str = "normal", indent: float = 0.0
+    ) -> list[str]:
+        """`text` broken into lines that fit between the margins (a "\n" breaks a line)."""
+        prop = FontProperties(size=size, weight=weight)
+        room = (RIGHT - LEFT - indent) * self.width_in * 72 * 0.99
+
+        def fits(line: str) -> bool:
+            width, _, _ = self._measure.get_text_width_height_descent(line, prop, ismath=False)
+            return bool(width <= room)
+
+        out: list[str] = []
+        for paragraph in text.split("\n"):
+            line = ""
+            for word in paragraph.split():
+                if fits(f"{line} {word}" if line else word):
+                    line = f"{line} {word}" if line else word
+                    continue
+                if line:
+                    out.append(line)
+                while len(word) > 1 and not fits(word):  # a word wider than the page: cut
+                    cut = max(k for k in range(1, len(word)) if k == 1 or fits(word[:k]))
+                    out.append(word[:cut])
+                    word = word[cut:]
+                line = word
+            out.append(line)
+        return out
+
+    def height(
+        self,
+        text: str,
+        size: float = 9,
+        weight: str = "normal",
+        indent: float = 0.0,
+        gap: float = 0.004,
+    ) -> float:
+        """The room `text(...)` with these arguments takes, as a share of the page."""
+        return len(self.lines(text, size, weight, indent)) * self._line(size) + gap
 
     def text(
         self,
@@ -138,14 +208,10 @@ class _Page:
         size: float = 9,
         weight: str = "normal",
         color: str = INK,
-        wrap: int = WRAP,
         indent: float = 0.0,
         gap: float = 0.004,
     ) -> None:
-        lines: list[str] = []
-        for paragraph in text.split("\n"):
-            lines += textwrap.wrap(paragraph, wrap) or [""]
-        for line in lines:
+        for line in self.lines(text, size, weight, indent):
             self.fig.text(
                 LEFT + indent,
                 self.y,
@@ -159,6 +225,9 @@ class _Page:
             self.y -= self._line(size)
         self.y -= gap
 
+    def heading_height(self, text: str) -> float:
+        return 0.006 + self.height(text, size=11, weight="bold", gap=0.003)
+
     def heading(self, text: str) -> None:
         self.y -= 0.006
         self.text(text, size=11, weight="bold", gap=0.003)
@@ -169,25 +238,74 @@ class _Page:
         return ax
 
 
+def _window(on: date) -> tuple[date, date]:
+    """The history chart's dates: the last 12 months up to `on` (the forecast's date)."""
+    try:
+        return on.replace(year=on.year - WINDOW_YEARS), on
+    except ValueError:  # 29 February
+        return date(on.year - WINDOW_YEARS, 3, 1), on
+
+
+def _window_points(
+    history: Sequence[HistoryPoint], start: date, end: date
+) -> list[tuple[float, float, float, float]]:
+    """(date number, probability, lower, upper) of the points from `start` to `end`; where
+    the history began earlier, the line enters at `start` with values interpolated there."""
+    out: list[tuple[float, float, float, float]] = []
+    x0 = _num(start)
+    for i, p in enumerate(history):
+        if not start <= p.on <= end:
+            continue
+        if not out and i > 0 and p.on > start:
+            a, b = history[i - 1], p
+            xa, xb = _num(a.on), _num(b.on)
+            f = (x0 - xa) / (xb - xa)
+            out.append(
+                (
+                    x0,
+                    a.probability + (b.probability - a.probability) * f,
+                    a.lower + (b.lower - a.lower) * f,
+                    a.upper + (b.upper - a.upper) * f,
+                )
+            )
+        out.append((_num(p.on), p.probability, p.lower, p.upper))
+    return out
+
+
 def _history_chart(
-    page: _Page, history: Sequence[HistoryPoint], events: Sequence[EventDriver]
+    page: _Page,
+    history: Sequence[HistoryPoint],
+    events: Sequence[EventDriver],
+    on: date,
+    numbered: int,
+    height: float = HISTORY_H,
 ) -> None:
-    ax = page.axes(0.18, left=CHART_LEFT)
-    lane = page.axes(0.028, left=CHART_LEFT, gap=0.03)
+    """The last 12 months of the history with the events of those months under it; the
+    first `numbered` events carry their number in the list below the chart, and those of
+    them that are older than the window are named at its left edge."""
+    ax = page.axes(height, left=CHART_LEFT)
+    lane = page.axes(LANE_H, left=CHART_LEFT, gap=LANE_GAP)
     lane.sharex(ax)
-    days = [_num(p.on) for p in history]
+    start, end = _window(on)
     if history:
+        end = max(end, history[-1].on)
+    x0, x1 = _num(start), _num(end)
+    ax.set_xlim(x0, x1 + max(7.0, (x1 - x0) * 0.035))
+    shown = _window_points(history, start, end)
+    if shown:
+        days = [v[0] for v in shown]
         ax.fill_between(
             days,
-            [p.lower for p in history],
-            [p.upper for p in history],
+            [v[2] for v in shown],
+            [v[3] for v in shown],
             color=BLUE_SOFT,
             alpha=0.2,
             linewidth=0,
             label="90% credible band",
         )
-        ax.plot(days, [p.probability for p in history], color=BLUE, lw=1.8, label="probability")
-    top = max([p.upper for p in history] + [0.05])
+        ax.plot(days, [v[1] for v in shown], color=BLUE, lw=1.8, label="probability")
+    # The y-axis fits the points shown, not the whole history.
+    top = max([v[3] for v in shown] + [0.05])
     ax.set_ylim(0, min(1.0, top * 1.3))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.yaxis.set_major_locator(MaxNLocator(5))
@@ -196,6 +314,20 @@ def _history_chart(
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.set_ylabel("P(split)")
+    # The forecast's date: where "now" is on the chart.
+    ax.axvline(_num(on), color=INK, lw=0.8, ls="--", zorder=4)
+    ax.annotate(
+        f"as of {on.day} {on:%b %Y}",
+        (_num(on), 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(2, 2),
+        textcoords="offset points",
+        ha="right",
+        va="bottom",
+        fontsize=7,
+        color=INK,
+        weight="bold",
+    )
 
     lane.set_ylim(-1, 1)
     lane.set_yticks([])
@@ -203,6 +335,8 @@ def _history_chart(
         lane.spines[side].set_visible(False)
     lane.set_ylabel("events", rotation=0, ha="right", va="center", fontsize=8, color=GREY)
     for e in events:
+        if not start <= e.occurred_on <= end:
+            continue
         when = _num(e.occurred_on)
         risk = e.delta >= 0
         lane.plot(
@@ -219,8 +353,12 @@ def _history_chart(
     # Number the top events; events of one date share a label ("1, 4"), and labels of
     # neighbouring dates are staggered so that they do not print over each other.
     by_day: dict[date, list[int]] = {}
-    for i, e in enumerate(events[:TOP_EVENTS], start=1):
-        by_day.setdefault(e.occurred_on, []).append(i)
+    earlier: list[int] = []
+    for i, e in enumerate(events[:numbered], start=1):
+        if e.occurred_on < start:
+            earlier.append(i)
+        elif e.occurred_on <= end:
+            by_day.setdefault(e.occurred_on, []).append(i)
     for k, (day, numbers) in enumerate(sorted(by_day.items())):
         lane.annotate(
             ", ".join(map(str, numbers)),
@@ -228,6 +366,19 @@ def _history_chart(
             xytext=(0, 7 + 8 * (k % 2)),
             textcoords="offset points",
             ha="center",
+            fontsize=7,
+            color=INK,
+            weight="bold",
+        )
+    if earlier:
+        lane.annotate(
+            f"← {', '.join(map(str, earlier))}: earlier",
+            (0, 0),
+            xycoords=("axes fraction", "data"),
+            xytext=(2, 0),
+            textcoords="offset points",
+            ha="left",
+            va="center",
             fontsize=7,
             color=INK,
             weight="bold",
@@ -243,10 +394,16 @@ def _history_chart(
     ax.legend(handles, labels, loc="upper left", fontsize=7.5, frameon=False, ncol=4)
 
 
+def _drivers_height(page: _Page, forecast: PairForecast) -> float:
+    """The room `_drivers_chart` takes (its axes with the label under them, or a line)."""
+    n = len(forecast.type_drivers[:TOP_TYPES])
+    return 0.02 * n + 0.01 + 0.045 if n else page.height(NO_EVIDENCE)
+
+
 def _drivers_chart(page: _Page, forecast: PairForecast) -> None:
     drivers = list(forecast.type_drivers[:TOP_TYPES])
     if not drivers:
-        page.text("No evidence in force: the pair's baseline alone forecasts.", color=GREY)
+        page.text(NO_EVIDENCE, color=GREY)
         return
     ax = page.axes(0.02 * len(drivers) + 0.01, left=0.3, gap=0.045)
     labels = [d.label for d in drivers][::-1]
@@ -333,6 +490,96 @@ def track_record(record: Mapping[str, Any] | None) -> str:
     )
 
 
+@dataclass(frozen=True)
+class _Block:
+    """A paragraph for `_Page.text`, with the room to leave above it."""
+
+    text: str
+    size: float = 9
+    weight: str = "normal"
+    color: str = INK
+    indent: float = 0.0
+    gap: float = 0.004
+    above: float = 0.0
+
+
+def _height(page: _Page, blocks: Sequence[_Block]) -> float:
+    return sum(b.above + page.height(b.text, b.size, b.weight, b.indent, b.gap) for b in blocks)
+
+
+def _draw(page: _Page, blocks: Sequence[_Block]) -> None:
+    for b in blocks:
+        page.y -= b.above
+        page.text(b.text, b.size, b.weight, b.color, b.indent, b.gap)
+
+
+def _event_list(events: Sequence[EventDriver], shown: int, window_start: date) -> list[_Block]:
+    """The first `shown` of the top events, numbered as on the chart, with their sources;
+    a line says how many more there are when the page has no room for them."""
+    if not events:
+        return []
+    listed = events[:shown]
+    more = len(events) - shown
+    if not listed:
+        return [
+            _Block(
+                f"{more} events move the forecast most; this page has no room to list them, "
+                "the dashboard does.",
+                size=8.5,
+                color=GREY,
+            )
+        ]
+    edge = (
+        "; those before its window at its left edge"
+        if any(e.occurred_on < window_start for e in listed)
+        else ""
+    )
+    blocks = [
+        _Block(
+            f"Events that move the {listed[0].horizon_days}-day forecast most "
+            f"(numbered on the chart{edge}):",
+            weight="bold",
+            gap=0.002,
+        )
+    ]
+    sources = _sources(listed)
+    for i, e in enumerate(listed, start=1):
+        actor = f", {e.actor}" if e.actor else ""
+        blocks.append(
+            _Block(
+                f"{i}. {fuzzy(e.occurred_on, e.precision)} · {e.type.replace('_', ' ')}"
+                f"{actor}: {e.delta * 100:+.1f} pts ({pct(e.p_without)} without it, "
+                f"{pct(e.p_with)} with it); source [{sources[_source_key(e)]}], graded "
+                f"{e.reliability}{e.credibility}.",
+                size=8.5,
+                indent=0.01,
+                gap=0.001,
+            )
+        )
+    if more:
+        blocks.append(
+            _Block(
+                f"… and {more} more; this page has no room for them, the dashboard lists them.",
+                size=8.5,
+                color=GREY,
+                indent=0.01,
+                gap=0.001,
+            )
+        )
+    for k, ((name, url), n) in enumerate(sources.items()):
+        blocks.append(
+            _Block(
+                f"[{n}] {name}{f' <{url}>' if url else ''}",
+                size=8,
+                color=GREY,
+                indent=0.01,
+                gap=0.001,
+                above=0.004 if k == 0 else 0.0,
+            )
+        )
+    return blocks
+
+
 def build_figure(
     forecast: PairForecast,
     history: Sequence[HistoryPoint],
@@ -364,55 +611,51 @@ def build_figure(
         for note in forecast.notes:
             page.text(f"Note: {note}", size=8.5, color=GREY, gap=0.002)
 
+        # The rest is planned before it is drawn: the footnote keeps a fixed bottom margin,
+        # the "Model" paragraphs follow the events, and the events list gives way (past
+        # its first MIN_LISTED, the history chart gets lower first) so that all of it fits.
         horizon = history[0].horizon_days if history else 90
-        page.heading(f"Probability of a split within {horizon} days, over time")
-        _history_chart(page, history, forecast.event_drivers)
-
-        page.heading("Drivers of the current forecast")
-        _drivers_chart(page, forecast)
-        events = forecast.event_drivers[:TOP_EVENTS]
-        if events:
-            page.text(
-                f"Events that move the {events[0].horizon_days}-day forecast most "
-                "(numbered on the chart):",
-                weight="bold",
-                gap=0.002,
-            )
-            sources = _sources(events)
-            for i, e in enumerate(events, start=1):
-                actor = f", {e.actor}" if e.actor else ""
-                page.text(
-                    f"{i}. {fuzzy(e.occurred_on, e.precision)} · {e.type.replace('_', ' ')}"
-                    f"{actor}: {e.delta * 100:+.1f} pts ({pct(e.p_without)} without it, "
-                    f"{pct(e.p_with)} with it); source [{sources[_source_key(e)]}], graded "
-                    f"{e.reliability}{e.credibility}.",
-                    size=8.5,
-                    indent=0.01,
-                    gap=0.001,
-                )
-            page.y -= 0.004
-            for (name, url), n in sources.items():
-                page.text(
-                    f"[{n}] {name}{f' <{url}>' if url else ''}",
-                    size=8,
-                    color=GREY,
-                    indent=0.01,
-                    wrap=WRAP + 8,
-                    gap=0.001,
-                )
-
-        page.heading("Model")
-        page.text(_diagnostics(forecast), size=8.5)
-        page.text(track_record(record), size=8.5)
-        page.y = min(page.y, 0.035)
-        page.text(
-            "Estimative language per ICD 203: remote 1–5%, very unlikely 5–20%, unlikely "
-            "20–45%, roughly even chance 45–55%, likely 55–80%, very likely 80–95%, "
-            "almost certain 95–99%. Intervals are 90% credible intervals.",
-            size=7,
-            color=GREY,
-            wrap=WRAP + 30,
+        chart_title = f"Probability of a split within {horizon} days, over the last 12 months"
+        drivers_title = "Drivers of the current forecast"
+        model = [
+            _Block("Model", size=11, weight="bold", gap=0.003, above=0.006),
+            _Block(_diagnostics(forecast), size=8.5),
+            _Block(track_record(record), size=8.5),
+        ]
+        footnote = [_Block(ICD203, size=7, color=GREY, gap=0.0)]
+        footnote_top = BOTTOM + _height(page, footnote)
+        room = (
+            page.y
+            - footnote_top
+            - page.heading_height(chart_title)
+            - HISTORY_H
+            - LANE_H
+            - LANE_GAP
+            - page.heading_height(drivers_title)
+            - _drivers_height(page, forecast)
+            - _height(page, model)
         )
+        events = forecast.event_drivers[:TOP_EVENTS]
+        window_start, _ = _window(forecast.on)
+        shown = len(events)
+        at_least = min(shown, MIN_LISTED)
+        while shown > at_least and _height(page, _event_list(events, shown, window_start)) > room:
+            shown -= 1
+        # The first events are worth a lower chart; as little lower as they need.
+        spare = HISTORY_H - HISTORY_MIN_H
+        while shown and _height(page, _event_list(events, shown, window_start)) - room > spare:
+            shown -= 1
+        listing = _event_list(events, shown, window_start)
+        chart_h = HISTORY_H - min(max(_height(page, listing) - room, 0.0), spare)
+
+        page.heading(chart_title)
+        _history_chart(page, history, forecast.event_drivers, forecast.on, shown, chart_h)
+        page.heading(drivers_title)
+        _drivers_chart(page, forecast)
+        _draw(page, listing)
+        _draw(page, model)
+        page.y = footnote_top
+        _draw(page, footnote)
     return fig
 
 

@@ -15,10 +15,18 @@
   const HORIZON_STORE = "riftcast.horizon";
   const SVG_NS = "http://www.w3.org/2000/svg";
   const DAY_MS = 86400000;
+  // The history chart's window, in years back from today (null: all of the history).
+  const CHART_WINDOWS = { "1y": 1, "3y": 3, all: null };
+  const CHART_WINDOW_STORE = "riftcast.chartWindow";
+  const MARKER_GAP = 14; // px between the centres of event markers that would overlap
 
   const state = {
     key: sessionStorage.getItem(KEY_STORE) || "",
     horizon: Number(sessionStorage.getItem(HORIZON_STORE)) || 90,
+    // The last 12 months by default: recent events must not shrink to a pixel at the edge.
+    chartWindow: Object.hasOwn(CHART_WINDOWS, sessionStorage.getItem(CHART_WINDOW_STORE))
+      ? sessionStorage.getItem(CHART_WINDOW_STORE)
+      : "1y",
     // The shipped reference history (real splits the model learns from) is hidden unless asked.
     showReference: sessionStorage.getItem("riftcast.showReference") === "1",
     route: { name: "overview", pair: null },
@@ -538,14 +546,19 @@
   }
 
   // The history chart: line + 90% band, events as markers on the same time axis.
+  //
+  // It shows a window ending today (the last 12 months unless widened), so that this week's
+  // events are not a pixel at the edge of years of history; the y-axis fits the points in
+  // the window, a labelled line marks "now", and markers that would overlap (events of one
+  // day) are spread apart so that each can be pointed at.
   function renderChart() {
     const box = $("chart");
     const { history, events } = state.pair;
     const pts = history.points || [];
     const width = Math.max(280, box.clientWidth || 600);
     const narrow = width < 520;
-    const height = narrow ? 240 : 300;
-    const m = { top: 12, right: 14, bottom: 62, left: 46 };
+    const height = narrow ? 250 : 310;
+    const m = { top: 22, right: 14, bottom: 62, left: 46 };
     const plotH = height - m.top - m.bottom;
     const plotW = width - m.left - m.right;
     const laneY = m.top + plotH + 22;
@@ -553,23 +566,42 @@
     const visible = events.filter((e) => e.kind !== "retraction");
     const times = pts.map((p) => parseDay(p.on));
     const evTimes = visible.map((e) => parseDay(e.occurred_on));
-    const all = times.concat(evTimes);
-    if (!all.length) {
+    const note = $("chart-note");
+    if (!times.length && !evTimes.length) {
       box.replaceChildren(el("p", { class: "muted" }, "No history yet."));
+      note.hidden = true;
       return;
     }
-    let t0 = Math.min(...all);
-    let t1 = Math.max(...all, Date.now());
-    if (t1 - t0 < 30 * DAY_MS) t0 = t1 - 30 * DAY_MS;
-    const pad = (t1 - t0) * 0.02;
-    t0 -= pad;
-    t1 += pad;
-    const ymax = niceMax(Math.max(0.05, ...pts.map((p) => p.upper)));
+    const now = parseDay(isoDay(Date.now()));
+    const [t0, t1] = chartRange(now, times.concat(evTimes), times);
     const x = (t) => m.left + ((t - t0) / (t1 - t0)) * plotW;
-    const y = (v) => m.top + plotH - (v / ymax) * plotH;
 
-    const first = pts[0];
-    const last = pts[pts.length - 1];
+    // The points in the window, the line entering at its left edge where history goes on.
+    const shown = windowPoints(pts, times, t0, t1);
+    const real = shown.filter((s) => !s.edge);
+    const ymax = niceMax(Math.max(0.05, ...shown.map((s) => s.p.upper)));
+    const y = (v) => m.top + plotH - (Math.min(v, ymax) / ymax) * plotH;
+
+    // Events in the window, in time order; the others are counted under the chart.
+    const inWindow = visible
+      .map((e, i) => ({ e, t: evTimes[i] }))
+      .filter((v) => v.t >= t0 && v.t <= t1)
+      .sort((a, b) => a.t - b.t);
+    const earlier = visible.filter((_, i) => evTimes[i] < t0).length;
+    note.hidden = earlier === 0;
+    note.textContent = earlier
+      ? `${earlier} earlier ${earlier === 1 ? "event is" : "events are"} not shown: ` +
+        "widen the window to see them."
+      : "";
+    const xs = dodge(
+      inWindow.map((v) => x(v.t)),
+      MARKER_GAP,
+      m.left + 7,
+      width - m.right - 7,
+    );
+
+    const first = real[0];
+    const last = real[real.length - 1];
     const s = svg("svg", {
       class: "chart-svg",
       width,
@@ -577,15 +609,17 @@
       viewBox: `0 0 ${width} ${height}`,
       role: "img",
       "aria-labelledby": "chart-desc",
+      "data-start": isoDay(t0),
+      "data-end": isoDay(t1),
     });
     s.append(
       svg("title", {
         id: "chart-desc",
         text: last
           ? `Probability of a split within ${history.horizon_days} days, from ` +
-            `${pct(first.probability)} on ${first.on} to ${pct(last.probability)} on ` +
-            `${last.on}; ${visible.length} events marked.`
-          : "No history",
+            `${pct(first.p.probability)} on ${first.p.on} to ${pct(last.p.probability)} on ` +
+            `${last.p.on}; ${inWindow.length} events marked.`
+          : `No history from ${isoDay(t0)} to ${isoDay(t1)}; ${inWindow.length} events marked.`,
       }),
     );
 
@@ -597,24 +631,48 @@
         svg("text", { x: m.left - 6, y: y(v) + 4, class: "tick tick-y", text: pct(v) }),
       );
     }
+    let labelled = 0;
     for (const t of timeTicks(t0, t1, narrow)) {
       grid.append(svg("line", { x1: x(t.ms), x2: x(t.ms), y1: m.top, y2: m.top + plotH, class: "vgrid" }));
+      // A label that would not fit inside the chart is left out (its grid line stays); the
+      // first label shown carries the year.
+      const text = labelled ? t.label : t.full;
+      const half = text.length * 3.3;
+      if (x(t.ms) - half < m.left - 8 || x(t.ms) + half > width) continue;
+      labelled += 1;
       grid.append(
-        svg("text", { x: x(t.ms), y: m.top + plotH + 14, class: "tick tick-x", text: t.label }),
+        svg("text", {
+          x: x(t.ms),
+          y: m.top + plotH + 14,
+          class: "tick tick-x",
+          text,
+          "data-date": isoDay(t.ms),
+        }),
       );
     }
     s.append(grid);
 
     // Band and line.
-    if (pts.length) {
-      const upper = pts.map((p, i) => `${i ? "L" : "M"}${x(times[i]).toFixed(1)},${y(p.upper).toFixed(1)}`);
-      const lower = pts
-        .map((p, i) => `L${x(times[i]).toFixed(1)},${y(p.lower).toFixed(1)}`)
+    if (shown.length) {
+      const upper = shown.map((v, i) => `${i ? "L" : "M"}${x(v.t).toFixed(1)},${y(v.p.upper).toFixed(1)}`);
+      const lower = shown
+        .map((v) => `L${x(v.t).toFixed(1)},${y(v.p.lower).toFixed(1)}`)
         .reverse();
       s.append(svg("path", { d: `${upper.join("")}${lower.join("")}Z`, class: "band" }));
-      const line = pts.map((p, i) => `${i ? "L" : "M"}${x(times[i]).toFixed(1)},${y(p.probability).toFixed(1)}`);
+      const line = shown.map((v, i) => `${i ? "L" : "M"}${x(v.t).toFixed(1)},${y(v.p.probability).toFixed(1)}`);
       s.append(svg("path", { d: line.join(""), class: "line", "data-testid": "history-line" }));
     }
+
+    // "Now": today's date, labelled above the plot.
+    const nx = x(now);
+    s.append(
+      svg(
+        "g",
+        { class: "now", "data-testid": "now", "data-date": isoDay(now) },
+        svg("line", { x1: nx, x2: nx, y1: m.top - 4, y2: m.top + plotH }),
+        svg("text", { x: nx, y: m.top - 8, class: "now-label", text: "now" }),
+      ),
+    );
 
     // The event lane under the plot, with a guide up through the plot.
     s.append(
@@ -622,8 +680,12 @@
     );
     s.append(svg("line", { x1: m.left, x2: width - m.right, y1: laneY, y2: laneY, class: "lane" }));
     const marks = svg("g", { class: "events" });
-    visible.forEach((e, i) => {
-      const cx = x(evTimes[i]);
+    inWindow.forEach(({ e, t }, i) => {
+      const at = x(t);
+      const cx = xs[i];
+      // Each marker's hit area ends halfway to its neighbours, so every one can be hovered.
+      const hitL = i > 0 ? Math.max(cx - 10, (xs[i - 1] + cx) / 2) : cx - 10;
+      const hitR = i < xs.length - 1 ? Math.min(cx + 10, (cx + xs[i + 1]) / 2) : cx + 10;
       const cohesion = isCohesion(e.type);
       const label =
         `${fuzzyDate(e.occurred_on, e.precision)}, ${typeLabel(e.type)}` +
@@ -636,14 +698,22 @@
         role: "button",
         "aria-label": label,
         "data-event": e.id,
+        "data-date": isoDay(t),
       });
-      g.append(svg("line", { x1: cx, x2: cx, y1: m.top, y2: laneY, class: "guide" }));
+      // The guide stands on the event's date and bends to its marker when that was moved.
+      g.append(
+        svg("path", {
+          d: `M${at.toFixed(1)},${m.top}V${m.top + plotH}L${cx.toFixed(1)},${laneY}`,
+          class: "guide",
+          fill: "none",
+        }),
+      );
       const shape = cohesion
         ? svg("circle", { cx, cy: laneY, r: 6, class: "mark" })
         : svg("path", { d: `M${cx},${laneY - 7}L${cx + 7},${laneY}L${cx},${laneY + 7}L${cx - 7},${laneY}Z`, class: "mark" });
       g.append(shape);
-      g.append(svg("rect", { x: cx - 10, y: laneY - 12, width: 20, height: 24, class: "hit" }));
-      const show = () => showTooltip(g, e);
+      g.append(svg("rect", { x: hitL, y: laneY - 12, width: hitR - hitL, height: 24, class: "hit" }));
+      const show = () => showTooltip(shape, e);
       g.addEventListener("pointerenter", show);
       g.addEventListener("focus", show);
       g.addEventListener("pointerleave", hideTooltip);
@@ -676,16 +746,14 @@
       class: "overlay",
     });
     overlay.addEventListener("pointermove", (ev) => {
-      if (!pts.length) return;
+      if (!real.length) return;
       const rect = s.getBoundingClientRect();
       const px = ((ev.clientX - rect.left) / rect.width) * width;
       const t = t0 + ((px - m.left) / plotW) * (t1 - t0);
-      let best = 0;
-      for (let i = 1; i < times.length; i += 1) {
-        if (Math.abs(times[i] - t) < Math.abs(times[best] - t)) best = i;
-      }
-      const p = pts[best];
-      const cx = x(times[best]);
+      let best = real[0];
+      for (const v of real) if (Math.abs(v.t - t) < Math.abs(best.t - t)) best = v;
+      const p = best.p;
+      const cx = x(best.t);
       crossLine.setAttribute("x1", cx);
       crossLine.setAttribute("x2", cx);
       crossDot.setAttribute("cx", cx);
@@ -706,6 +774,69 @@
     }
   }
 
+  // The chart's time span [t0, t1]: the chosen window back from today, or all of `all`;
+  // padded on the right so that "now" and today's markers stay clear of the edge.
+  function chartRange(now, all, times) {
+    const years = CHART_WINDOWS[state.chartWindow];
+    const end = Math.max(now, ...times);
+    let start;
+    if (years) {
+      const d = new Date(now);
+      start = Date.UTC(d.getUTCFullYear() - years, d.getUTCMonth(), d.getUTCDate());
+    } else {
+      start = Math.min(end - 30 * DAY_MS, ...all);
+      start -= (end - start) * 0.02;
+    }
+    return [start, end + Math.max(7 * DAY_MS, (end - start) * 0.035)];
+  }
+
+  // The history points inside [t0, t1] as {t, p}; where the history began before t0, the
+  // line starts at t0 with values interpolated there (marked `edge`).
+  function windowPoints(pts, times, t0, t1) {
+    const out = [];
+    for (let i = 0; i < pts.length; i += 1) {
+      if (times[i] < t0 || times[i] > t1) continue;
+      if (!out.length && i > 0 && times[i] > t0) {
+        const a = pts[i - 1];
+        const b = pts[i];
+        const f = (t0 - times[i - 1]) / (times[i] - times[i - 1]);
+        const at = (k) => a[k] + (b[k] - a[k]) * f;
+        out.push({
+          t: t0,
+          p: { on: isoDay(t0), probability: at("probability"), lower: at("lower"), upper: at("upper") },
+          edge: true,
+        });
+      }
+      out.push({ t: times[i], p: pts[i] });
+    }
+    return out;
+  }
+
+  // Positions for markers at the sorted xs, at least `gap` apart: each run of markers that
+  // would overlap is centred on its members' mean, then kept inside [lo, hi].
+  function dodge(xs, gap, lo, hi) {
+    const runs = [];
+    for (const v of xs) {
+      runs.push({ sum: v, n: 1, start: v });
+      for (;;) {
+        const run = runs[runs.length - 1];
+        run.start = run.sum / run.n - ((run.n - 1) * gap) / 2;
+        const prev = runs[runs.length - 2];
+        if (!prev || prev.start + prev.n * gap <= run.start) break;
+        prev.sum += run.sum;
+        prev.n += run.n;
+        runs.pop();
+      }
+    }
+    const out = [];
+    for (const run of runs) for (let k = 0; k < run.n; k += 1) out.push(run.start + k * gap);
+    for (let i = 0; i < out.length; i += 1) out[i] = Math.max(out[i], lo + i * gap);
+    for (let i = out.length - 1; i >= 0; i -= 1) {
+      out[i] = Math.min(out[i], hi - (out.length - 1 - i) * gap);
+    }
+    return out;
+  }
+
   function niceMax(v) {
     for (const step of [0.05, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8, 1]) if (v <= step) return step;
     return 1;
@@ -718,33 +849,31 @@
     return out;
   }
 
+  // Ticks on the first of a month (every 1, 2, 3, 4 or 6 months) for spans up to four
+  // years, on 1 January beyond; January's label carries the year, and `full` always does.
   function timeTicks(t0, t1, narrow) {
     const years = (t1 - t0) / (365.25 * DAY_MS);
+    const most = narrow ? 4 : 8;
     const out = [];
     const start = new Date(t0);
-    if (years > 2.2) {
-      const every = Math.ceil(years / (narrow ? 4 : 8));
+    if (years > 4) {
+      const every = Math.ceil(years / most);
       for (let yr = start.getUTCFullYear() + 1; ; yr += every) {
         const ms = Date.UTC(yr, 0, 1);
         if (ms > t1) break;
-        out.push({ ms, label: String(yr) });
+        out.push({ ms, label: String(yr), full: String(yr) });
       }
-    } else {
-      const months = Math.max(1, Math.ceil((years * 12) / (narrow ? 4 : 8)));
-      let yr = start.getUTCFullYear();
-      let mo = start.getUTCMonth() + 1;
-      for (;;) {
-        if (mo > 11) {
-          yr += Math.floor(mo / 12);
-          mo %= 12;
-        }
-        const ms = Date.UTC(yr, mo, 1);
-        if (ms > t1) break;
-        if (mo % months === 0 || months === 1) {
-          out.push({ ms, label: mo === 0 ? `${MONTHS[0]} ${yr}` : MONTHS[mo] });
-        }
-        mo += 1;
-      }
+      return out;
+    }
+    const step = [1, 2, 3, 4, 6].find((k) => (years * 12) / k <= most) || 12;
+    for (let i = start.getUTCFullYear() * 12 + start.getUTCMonth() + 1; ; i += 1) {
+      const yr = Math.floor(i / 12);
+      const mo = i % 12;
+      const ms = Date.UTC(yr, mo, 1);
+      if (ms > t1) break;
+      if (mo % step !== 0) continue;
+      const full = `${MONTHS[mo]} ${yr}`;
+      out.push({ ms, label: mo === 0 ? full : MONTHS[mo], full });
     }
     return out;
   }
@@ -1147,6 +1276,14 @@
         history.replaceState(null, "", hrefFor(state.route, h));
         state.horizon = h;
         route();
+      });
+    }
+    for (const input of document.querySelectorAll('input[name="chart-window"]')) {
+      input.checked = input.value === state.chartWindow;
+      input.addEventListener("change", () => {
+        state.chartWindow = input.value;
+        sessionStorage.setItem(CHART_WINDOW_STORE, input.value);
+        if (state.route.name === "pair" && state.pair) renderChart();
       });
     }
     window.addEventListener("hashchange", route);

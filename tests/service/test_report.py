@@ -11,6 +11,7 @@ import io
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -18,13 +19,15 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 from pypdf import PdfReader
 
 from models.results import HistoryPoint, PairForecast
 from service.app import create_app
 from service.commands import report as report_command
 from service.forecasting.forecaster import Forecaster
-from service.report import assessment, format_of, render_brief
+from service.report import ICD203, assessment, build_figure, format_of, render_brief
 from signals.config import Settings
 from signals.db import Database
 from signals.taxonomy import Taxonomy
@@ -256,3 +259,219 @@ def test_briefs_are_kept_per_forecast_and_rendered_one_at_a_time(
     assert posted.status_code == 201
     fresh = httpx.get(f"{url}/v1/forecasts/{PAIR}/report.pdf", headers={**h, "If-None-Match": etag})
     assert fresh.status_code == 200 and fresh.headers["etag"] != etag and briefs.rendered == 5
+
+
+# -- issue 12, item 4: the chart's window and the page's bounds ------------------------------
+
+
+def text_positions(data: bytes) -> tuple[list[tuple[str, float, float]], float, float]:
+    """Every non-empty piece of text in the PDF with where it starts (x, y in points, after
+    the text and the current transformation matrices), and the page's width and height."""
+    page = PdfReader(io.BytesIO(data)).pages[0]
+    items: list[tuple[str, float, float]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
+        if text.strip():
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            items.append((text, x, y))
+
+    page.extract_text(visitor_text=visit)
+    box = page.mediabox
+    return items, float(box.width), float(box.height)
+
+
+def assert_on_the_page(data: bytes) -> str:
+    """Every text of the one-page PDF starts inside the page, and the ICD 203 footnote is
+    there in full; returns the page's text."""
+    items, width, height = text_positions(data)
+    assert items
+    outside = [(t, round(x), round(y)) for t, x, y in items if not (0 <= x <= width)]
+    outside += [(t, round(x), round(y)) for t, x, y in items if not (0 <= y <= height)]
+    assert outside == [], outside
+    text = pdf_text(data)
+    assert " ".join(ICD203.split()) in text
+    assert "Model" in text and "Track record:" in text
+    # The footnote is the lowest text, above the bottom margin.
+    lowest = min(y for _, _, y in items)
+    assert lowest >= 0.01 * height
+    assert any(t.startswith("99%. Intervals") or "credible intervals." in t for t, _, y in items)
+    return text
+
+
+def assert_inside_the_figure(fig: Figure) -> None:
+    """What is drawn (glyphs, tick labels, legends; not only where a text starts) lies
+    inside the page."""
+    canvas = fig.canvas
+    assert isinstance(canvas, FigureCanvasAgg)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    page = fig.bbox
+    boxes = [(f"axes {i}", ax.get_tightbbox(renderer)) for i, ax in enumerate(fig.axes)]
+    boxes += [(t.get_text()[:40], t.get_window_extent(renderer)) for t in fig.texts]
+    bad = [
+        (name, [round(v) for v in box.extents])
+        for name, box in boxes
+        if box is not None
+        and (
+            box.x0 < page.x0 - 0.5
+            or box.x1 > page.x1 + 0.5
+            or box.y0 < page.y0 - 0.5
+            or box.y1 > page.y1 + 0.5
+        )
+    ]
+    assert bad == [], bad
+
+
+def crowded(forecast: PairForecast, n_notes: int) -> PairForecast:
+    """The demo's forecast with everything the page must make room for: `n_notes` notes, a
+    fitted run with a pooled baseline, and many event drivers, each with its own long
+    source."""
+    from dataclasses import replace
+
+    from models.results import EventDriver, RunInfo
+
+    when = datetime(2025, 3, 2, tzinfo=UTC)
+    run = RunInfo(
+        "01JNDX6Q9S00000000000000R1", when, when, True, "", "nutpie", "2025.1",
+        6, 1200, 13, 2, 1.004, 812.0, 0, 41.5,
+    )  # fmt: skip
+    drivers = tuple(
+        EventDriver(
+            event_id=f"ev{i}",
+            type="defection" if i % 2 else "public_criticism",
+            occurred_on=forecast.on - timedelta(days=40 * i),
+            precision="day",
+            actor=f"Commander number {i} of the eastern shura and his deputies' bodyguards",
+            summary="",
+            source=f"A very long name of wire service number {i}, evening bulletin in English",
+            source_url=f"https://example.org/{'very-long-path-segment/' * 6}article-{i}",
+            reliability="B",
+            credibility=2,
+            horizon_days=90,
+            p_with=0.3,
+            p_without=0.2,
+            delta=0.1 - i / 1000,
+        )
+        for i in range(1, 13)
+    )
+    notes = tuple(
+        f"Note number {i}: the pair's evidence is thin and drawn from one article, so the "
+        "interval is wide and the phrase uncertain; read the figures as a first estimate."
+        for i in range(n_notes)
+    )
+    return replace(
+        forecast, run=run, prior_only=False, pooled_alpha=True, notes=notes,
+        event_drivers=drivers, n_events=len(drivers),
+    )  # fmt: skip
+
+
+RECORD = {
+    "first_origin": "2019-01-01",
+    "last_origin": "2025-01-01",
+    "metrics": {
+        "n_origins": 24,
+        "horizon_days": 90,
+        "n_forecasts": 1200,
+        "n_pairs": 40,
+        "models": {"model": {"auc": 0.71, "bss_base_rate": 0.05, "bss_vs_priors_only": 0.012}},
+        "coverage": {"share": 0.83},
+        "verdict": "The model ranks pairs better than the base rate and its priors alone, "
+        "and its intervals cover the ruptures about as often as they should; "
+        "its probabilities run a little high for quiet pairs.",
+    },
+}
+
+
+def test_brief_text_stays_on_the_page(
+    brief_inputs: tuple[PairForecast, list[HistoryPoint]],
+) -> None:
+    forecast, history = brief_inputs
+    buffer = io.BytesIO()
+    render_brief(forecast, history, buffer, "pdf", NAMES)
+    text = assert_on_the_page(buffer.getvalue())
+    # The demo's five top events are all listed.
+    for e in forecast.event_drivers[:5]:
+        assert e.actor in text
+    assert "more; this page has no room" not in text
+    assert_inside_the_figure(build_figure(forecast, history, NAMES))
+
+
+@pytest.mark.parametrize("n_notes", [0, 4])
+def test_crowded_brief_stays_on_the_page_and_says_what_it_left_out(
+    brief_inputs: tuple[PairForecast, list[HistoryPoint]], tmp_path: Path, n_notes: int
+) -> None:
+    forecast, history = brief_inputs
+    busy = crowded(forecast, n_notes)
+    buffer = io.BytesIO()
+    render_brief(busy, history, buffer, "pdf", NAMES, RECORD)
+    text = assert_on_the_page(buffer.getvalue())
+    assert "AUC 0.71" in text and "pooled estimate" in text
+    assert f"Note number {n_notes - 1}" in text if n_notes else "Note number" not in text
+    # Not all five top events fit with their long sources: those left out are counted.
+    actors = [e.actor for e in busy.event_drivers[:5]]
+    listed = [a for a in actors if a in text]
+    assert listed == actors[: len(listed)] and len(listed) < 5
+    if listed:
+        assert f"… and {5 - len(listed)} more; this page has no room for them" in text
+    else:
+        assert "5 events move the forecast most; this page has no room to list them" in text
+    assert n_notes or len(listed) >= 2, "without notes, the top two fit"
+    assert_inside_the_figure(build_figure(busy, history, NAMES, RECORD))
+    render_brief(busy, history, tmp_path / "crowded.png", "png", NAMES, RECORD)
+    assert (tmp_path / "crowded.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_brief_chart_shows_the_last_year_fitted_to_its_points() -> None:
+    """Five years of history, high long ago and low this year, with an old event: the chart
+    starts a year before the forecast's date, its y-axis fits this year's points, the old
+    event is named at its left edge and only this year's events are marked."""
+    from matplotlib import dates as mdates
+
+    from models.results import EventDriver, HorizonResult
+
+    on = date(2026, 11, 26)
+    old, recent = (0.6, 0.4, 0.9), (0.06, 0.03, 0.1)
+    history = [
+        HistoryPoint(on - timedelta(days=7 * k), 90, *(old if k > 57 else recent))
+        for k in range(260, -1, -1)
+    ]
+
+    def driver(i: int, days_ago: int, delta: float) -> EventDriver:
+        return EventDriver(
+            f"ev{i}", "defection", on - timedelta(days=days_ago), "day", f"Actor {i}", "",
+            "Wire", "", "B", 2, 90, 0.2, 0.1, delta,
+        )  # fmt: skip
+
+    forecast = PairForecast(
+        pair_id="a--b",
+        faction_a="a",
+        faction_b="b",
+        status="cohesive",
+        as_of=datetime(2026, 11, 26, 12, tzinfo=UTC),
+        on=on,
+        horizons=(HorizonResult(90, 0.06, 0.03, 0.1, "very unlikely", False),),
+        type_drivers=(),
+        event_drivers=(driver(1, 700, 0.3), driver(2, 30, 0.2), driver(3, 30, 0.1)),
+        run=None,
+        prior_only=True,
+        pooled_alpha=False,
+        n_events=3,
+        taxonomy_version="2025.1",
+    )
+    fig = build_figure(forecast, history)
+    chart, lane = fig.axes[0], fig.axes[1]
+    left, right = chart.get_xlim()
+    assert mdates.num2date(left).date() == date(2025, 11, 26)
+    assert date(2026, 11, 26) < mdates.num2date(right).date() <= date(2026, 12, 31)
+    assert 0.1 <= chart.get_ylim()[1] <= 0.2  # not the 90% of the years before
+    marked = [line for line in lane.get_lines() if len(line.get_xdata()) == 1]  # type: ignore[arg-type]
+    assert len(marked) == 2
+    labels = {t.get_text() for t in lane.texts}
+    assert "← 1: earlier" in labels and "2, 3" in labels
+    assert any(t.get_text() == "as of 26 Nov 2026" for t in chart.texts)
+    assert_inside_the_figure(fig)
+    buffer = io.BytesIO()
+    render_brief(forecast, history, buffer, "pdf")
+    text = assert_on_the_page(buffer.getvalue())
+    assert "over the last 12 months" in text and "before its window at its left edge" in text
