@@ -90,19 +90,22 @@ def format_of(path: str | PathLike[str]) -> Format:
     return suffix  # type: ignore[return-value]
 
 
-def pct(p: float) -> str:
+def _number(p: float) -> str:
+    """A probability in percent, as precise as it is honest: one decimal below 10%, none
+    above, and "<0.1" rather than a 0.0 that reads as impossible."""
     v = p * 100
     if 0 < v < 0.1:
-        return "<0.1%"
-    return f"{v:.1f}%" if v < 10 else f"{v:.0f}%"
+        return "<0.1"
+    return f"{v:.1f}" if v < 10 else f"{v:.0f}"
+
+
+def pct(p: float) -> str:
+    return f"{_number(p)}%"
 
 
 def pct_range(lo: float, hi: float) -> str:
-    def f(v: float) -> str:
-        v *= 100
-        return f"{v:.1f}" if v < 1 else f"{v:.0f}"
-
-    return f"{f(lo)}–{f(hi)}%"
+    """Both ends written by the rule the point estimate is (issue 12: "0.0–4%" mixed two)."""
+    return f"{_number(lo)}–{_number(hi)}%"
 
 
 def within(days: int) -> str:

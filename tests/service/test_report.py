@@ -475,3 +475,20 @@ def test_brief_chart_shows_the_last_year_fitted_to_its_points() -> None:
     render_brief(forecast, history, buffer, "pdf")
     text = assert_on_the_page(buffer.getvalue())
     assert "over the last 12 months" in text and "before its window at its left edge" in text
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "text"),
+    [
+        (0.0004, 0.042, "<0.1–4.2%"),
+        (0.001, 0.033, "0.1–3.3%"),
+        (0.2, 0.3, "20–30%"),
+        (0.0, 0.5, "0.0–50%"),
+    ],
+)
+def test_interval_ends_follow_the_point_estimate_s_rule(lo: float, hi: float, text: str) -> None:
+    from service.report import pct, pct_range
+
+    assert pct_range(lo, hi) == text
+    assert pct_range(lo, hi).startswith(pct(lo).removesuffix("%") + "–")
+    assert pct_range(lo, hi).endswith("–" + pct(hi))
