@@ -74,7 +74,6 @@ class RateLimiter:
 
     def __init__(self, per_minute: int, storage_url: str | None = None) -> None:
         self.per_minute = per_minute
-        self.shared = storage_url is not None
         if per_minute > 0:
             from limits import RateLimitItemPerMinute
             from limits.storage import storage_from_string

@@ -52,10 +52,6 @@ class RefusalLog:
             if prefix and len(group.prefixes) < PREFIXES_KEPT and prefix not in group.prefixes:
                 group.prefixes.append(prefix)
 
-    def pending(self) -> int:
-        with self._lock:
-            return sum(g.count for g in self._groups.values())
-
     def flush(self, db: Database) -> int:
         """Write one audit row per group counted since the last flush; how many rows."""
         with self._lock:

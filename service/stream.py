@@ -89,16 +89,14 @@ class Broker:
     def unsubscribe(self, sub: Subscriber) -> None:
         self.subscribers.discard(sub)
 
-    def close_revoked(self, key_ids: set[str]) -> int:
-        """End the streams opened with these (revoked) keys; how many were ended."""
-        ended = 0
+    def close_revoked(self, key_ids: set[str]) -> None:
+        """End the streams opened with these (revoked) keys: flag them, and wake each one
+        waiting on its queue (a full queue is read on, and the flag seen, anyway)."""
         for sub in list(self.subscribers):
             if sub.key_id in key_ids and not sub.revoked:
                 sub.revoked = True
-                with contextlib.suppress(asyncio.QueueFull):  # it checks the flag anyway
+                with contextlib.suppress(asyncio.QueueFull):
                     sub.queue.put_nowait({"event": "revoked", "data": {}})
-                ended += 1
-        return ended
 
     def publish(self, message: dict[str, Any]) -> None:
         pair_id = message["pair_id"]

@@ -54,3 +54,21 @@ def demo_client(settings: Settings, keys: Keys, demo: Database) -> Iterator[Test
     app = create_app(settings)
     with TestClient(app) as c:
         yield c
+
+
+@pytest.fixture
+def two_workers(settings: Settings, demo: Database) -> Iterator[str]:
+    """`riftcast serve --workers 2` over the demo; its base URL."""
+    from tests.service.servers import riftcast_serve
+
+    with riftcast_serve(settings, workers=2) as url:
+        yield url
+
+
+@pytest.fixture
+def four_workers(settings: Settings, demo: Database) -> Iterator[str]:
+    """`riftcast serve --workers 4` over the demo; its base URL."""
+    from tests.service.servers import riftcast_serve
+
+    with riftcast_serve(settings, workers=4) as url:
+        yield url

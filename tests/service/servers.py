@@ -6,8 +6,9 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -72,3 +73,30 @@ def riftcast_serve(
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def at_once(
+    url: str,
+    key: str,
+    n: int,
+    call: Callable[[httpx.Client, int], httpx.Response],
+    timeout: float = 60,
+) -> list[httpx.Response]:
+    """`n` clients, each connected first, then all sending `call(client, i)` at once."""
+    barrier = threading.Barrier(n)
+    out: list[httpx.Response] = []
+
+    def run(i: int) -> None:
+        with httpx.Client(
+            base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=timeout
+        ) as c:
+            c.get("/healthz")
+            barrier.wait()
+            out.append(call(c, i))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out

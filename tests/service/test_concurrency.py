@@ -10,26 +10,16 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from signals.config import Settings
-from signals.db import Database
 from tests.service.conftest import PAIR, Keys
-from tests.service.servers import riftcast_serve
 from tests.service.test_writes import event
 
 WRITERS = 8
 ROUNDS = 6
 BATCH = 5
-
-
-@pytest.fixture
-def four_workers(settings: Settings, demo: Database) -> Iterator[str]:
-    with riftcast_serve(settings, workers=4) as url:
-        yield url
 
 
 @pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)

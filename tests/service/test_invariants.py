@@ -14,28 +14,18 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterator
 
 import httpx
-import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from signals.config import Settings
 from signals.db import Database
 from signals.tables import ChangeEntry, IndicatorEvent
 from tests.service.conftest import PAIR, Keys
-from tests.service.servers import riftcast_serve
 from tests.service.test_writes import event
 
 CLIENTS = 8
 ROUNDS = 5
-
-
-@pytest.fixture
-def four_workers(settings: Settings, demo: Database) -> Iterator[str]:
-    with riftcast_serve(settings, workers=4) as url:
-        yield url
 
 
 def test_post_correct_retract_at_once_keeps_every_invariant(

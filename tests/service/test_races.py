@@ -8,52 +8,26 @@ each wins, the others get 409 naming the winner, and the log holds one successor
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
-import pytest
 from sqlmodel import select
 
-from signals.config import Settings
 from signals.db import Database
 from signals.factions import create_faction
 from signals.schemas import FactionIn
 from signals.tables import IndicatorEvent, Pair
 from tests.service.conftest import PAIR, Keys
-from tests.service.servers import riftcast_serve
+from tests.service.servers import at_once
 from tests.service.test_writes import event
 
 CLIENTS = 8
 
 
-@pytest.fixture
-def two_workers(settings: Settings, demo: Database) -> Iterator[str]:
-    with riftcast_serve(settings, workers=2) as url:
-        yield url
-
-
 def _at_once(
     url: str, key: str, call: Callable[[httpx.Client, int], httpx.Response]
 ) -> list[httpx.Response]:
-    """Each client sends its request as soon as all are connected."""
-    barrier = threading.Barrier(CLIENTS)
-    out: list[httpx.Response] = []
-
-    def run(n: int) -> None:
-        with httpx.Client(
-            base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=60
-        ) as c:
-            c.get("/healthz")
-            barrier.wait()
-            out.append(call(c, n))
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(CLIENTS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return out
+    return at_once(url, key, CLIENTS, call)
 
 
 def test_concurrent_first_events_of_a_new_pair_all_succeed(

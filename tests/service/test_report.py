@@ -32,7 +32,7 @@ from signals.config import Settings
 from signals.db import Database
 from signals.taxonomy import Taxonomy
 from tests.service.conftest import PAIR, Keys
-from tests.service.servers import free_port
+from tests.service.servers import at_once, free_port
 from tests.service.test_writes import event
 
 NAMES = {"haqqani-network": "Haqqani Network", "kandahar-leadership": "Kandahar leadership"}
@@ -216,21 +216,7 @@ def live_app(settings: Settings, keys: Keys, demo: Database) -> Iterator[tuple[s
 
 
 def _all_at_once(url: str, key: str, paths: list[str]) -> list[httpx.Response]:
-    barrier = threading.Barrier(len(paths))
-    out: list[httpx.Response] = []
-
-    def get(path: str) -> None:
-        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}) as c:
-            c.get("/healthz")
-            barrier.wait()
-            out.append(c.get(path, timeout=120))
-
-    threads = [threading.Thread(target=get, args=(p,)) for p in paths]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return out
+    return at_once(url, key, len(paths), lambda c, i: c.get(paths[i]), timeout=120)
 
 
 @pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)

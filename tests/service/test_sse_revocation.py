@@ -5,21 +5,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
-from signals.config import Settings
-from signals.db import Database
 from tests.service.conftest import Keys
-from tests.service.servers import riftcast_serve
-
-
-@pytest.fixture
-def two_workers(settings: Settings, demo: Database) -> Iterator[str]:
-    with riftcast_serve(settings, workers=2) as url:
-        yield url
 
 
 def _listen(url: str, key: str, got: list[str], ready: threading.Event) -> None:
