@@ -12,11 +12,11 @@ import json
 import math
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
 from sqlmodel import Session
 
 from service.auth import Principal, admin, analyst, reader
@@ -26,8 +26,23 @@ from signals import audit, idempotency
 from signals.clock import to_utc, utcnow
 from signals.config import Settings
 from signals.db import Database
+from signals.factions import normal_pair_id
 from signals.tables import IdempotencyRecord
 from signals.taxonomy import Taxonomy
+
+# A pair's id in a URL, in either order: `b--a` is read as the stored `a--b`, as the CLI and
+# the importers read it.
+PairIdPath = Annotated[
+    str,
+    Path(max_length=140, description="The pair's id: `faction-a--faction-b` (either order)."),
+    AfterValidator(normal_pair_id),
+]
+# The same, as a filter of a listing.
+PairFilter = Annotated[
+    str | None,
+    Query(max_length=140, description="Pair id, in either order."),
+    AfterValidator(lambda v: None if v is None else normal_pair_id(v)),
+]
 
 IDEMPOTENCY_HEADER_MAX = 200
 

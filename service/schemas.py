@@ -17,9 +17,11 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PlainSerializer,
     Tag,
 )
 
+from models.precision import honest
 from signals.schemas import EventIn, FactionIn, HypotheticalEventIn, OutcomeIn, RetractionIn
 
 __all__ = ["EventIn", "FactionIn", "HypotheticalEventIn", "OutcomeIn", "RetractionIn"]
@@ -34,6 +36,16 @@ def _first(model: type[BaseModel]) -> Any:
 
 def _example(example: dict[str, Any]) -> ConfigDict:
     return ConfigDict(from_attributes=True, json_schema_extra={"examples": [example]})
+
+
+PRECISION_NOTE = (
+    "Rounded to two significant figures of its distance from 0 or 1 (0.21, 0.035, 0.0041, "
+    "0.987): the mean of about a thousand posterior draws is not known more precisely."
+)
+# A probability (or a change in one) as the model can honestly state it.
+Probability = Annotated[
+    float, PlainSerializer(honest, return_type=float), Field(description=PRECISION_NOTE)
+]
 
 
 # -- factions and pairs -------------------------------------------------------------------
@@ -418,9 +430,9 @@ class HorizonPublic(BaseModel):
     )
 
     horizon_days: int
-    probability: float
-    lower: float
-    upper: float
+    probability: Probability
+    lower: Probability
+    upper: Probability
     phrase: str
     phrase_uncertain: bool
 
@@ -481,9 +493,9 @@ class EventDriverPublic(BaseModel):
     reliability: str
     credibility: int
     horizon_days: int
-    p_with: float
-    p_without: float
-    delta: float
+    p_with: Probability
+    p_without: Probability
+    delta: Probability
 
 
 FORECAST_EXAMPLE: dict[str, Any] = {
@@ -543,9 +555,9 @@ class HistoryPointPublic(BaseModel):
 
     on: date
     horizon_days: int
-    probability: float
-    lower: float
-    upper: float
+    probability: Probability
+    lower: Probability
+    upper: Probability
 
 
 class ForecastHistory(BaseModel):
@@ -596,9 +608,9 @@ class HorizonChange(BaseModel):
     model_config = _example({"horizon_days": 90, "current": 0.21, "what_if": 0.34, "delta": 0.13})
 
     horizon_days: int
-    current: float
-    what_if: float
-    delta: float
+    current: Probability
+    what_if: Probability
+    delta: Probability
 
 
 class WhatIfPublic(BaseModel):

@@ -6,7 +6,15 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from service.deps import AnalystWriter, PageLimit, Reader, ReadSession, Writer, get_settings
+from service.deps import (
+    AnalystWriter,
+    PageLimit,
+    PairFilter,
+    Reader,
+    ReadSession,
+    Writer,
+    get_settings,
+)
 from service.problems import STD_ERRORS, ApiError, FieldError, responses
 from service.schemas import (
     EventIn,
@@ -43,7 +51,7 @@ def page_size(limit: int | None, settings: Settings) -> int:
     "/events", dependencies=[Reader], response_model=EventPage, responses=responses(*STD_ERRORS)
 )
 def events_list(
-    pair: str | None = Query(None, max_length=140, description="Pair id."),
+    pair: PairFilter = None,
     type: str | None = Query(None, max_length=64, description="Indicator type key."),
     actor: str | None = Query(None, max_length=200, description="Exact actor name."),
     occurred_from: IsoDate | None = Query(None, description="Occurred on or after this day."),

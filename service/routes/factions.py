@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from service.deps import AdminWriter, Reader, ReadSession, Writer
+from service.deps import AdminWriter, PairIdPath, Reader, ReadSession, Writer
 from service.problems import STD_ERRORS, responses
 from service.schemas import FactionIn, FactionList, FactionPublic, PairList, PairPublic
 from signals.factions import create_faction, get_faction, get_pair, list_factions, list_pairs
@@ -20,7 +20,6 @@ Collection = Query(
     description="Only this collection: `reference` (the shipped history of real splits), "
     "`demo`, or an empty value for an analyst's own.",
 )
-PairId = Path(max_length=140, description="The pair's id: `faction-a--faction-b`.")
 
 
 @router.get(
@@ -74,6 +73,6 @@ def pairs_list(collection: str | None = Collection, session: Session = ReadSessi
     response_model=PairPublic,
     responses=responses(*STD_ERRORS, 404),
 )
-def pairs_get(pair_id: str = PairId, session: Session = ReadSession) -> PairPublic:
+def pairs_get(pair_id: PairIdPath, session: Session = ReadSession) -> PairPublic:
     """One pair and its status."""
     return PairPublic.model_validate(get_pair(session, pair_id))

@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import anyio
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 from sse_starlette import EventSourceResponse
 
 from service.auth import Principal
 from service.cache import CACHE_CONTROL, ForecastCache, etag_matches
-from service.deps import Reader, get_cache, get_settings
+from service.deps import PairIdPath, Reader, get_cache, get_settings
 from service.problems import STD_ERRORS, ApiError, FieldError, responses
 from service.schemas import (
     ForecastHistory,
@@ -32,7 +32,6 @@ from signals.config import Settings
 
 router = APIRouter(prefix="/v1", tags=["forecasts"])
 
-PairId = Path(max_length=140, description="The pair's id: `faction-a--faction-b`.")
 IfNoneMatch = Header(None, alias="If-None-Match", max_length=2000)
 HORIZON_DOC = "Horizon in days (1–1825); repeat for several. The configured ones by default."
 
@@ -159,7 +158,7 @@ def _threshold(text: str, settings: Settings) -> Threshold:
     responses=responses(*STD_ERRORS, 304, 404),
 )
 async def forecasts_get(
-    pair_id: str = PairId,
+    pair_id: PairIdPath,
     as_of: UtcDatetime | None = Query(
         None, description="The forecast as it could have been made then (events known then)."
     ),
@@ -193,7 +192,7 @@ async def forecasts_get(
     responses=responses(*STD_ERRORS, 304, 404),
 )
 def forecasts_history(
-    pair_id: str = PairId,
+    pair_id: PairIdPath,
     horizon: int = Query(90, ge=1, le=1825, description="Horizon in days."),
     start: IsoDate | None = Query(None, description="First date (a year back by default)."),
     end: IsoDate | None = Query(None, description="Last date (today by default)."),
@@ -214,7 +213,7 @@ def forecasts_history(
 )
 def forecasts_what_if(
     payload: WhatIfIn,
-    pair_id: str = PairId,
+    pair_id: PairIdPath,
     cache: ForecastCache = Depends(get_cache),
     settings: Settings = Depends(get_settings),
 ) -> WhatIfPublic:

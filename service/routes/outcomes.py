@@ -6,7 +6,15 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from service.deps import AnalystWriter, PageLimit, Reader, ReadSession, Writer, get_settings
+from service.deps import (
+    AnalystWriter,
+    PageLimit,
+    PairFilter,
+    Reader,
+    ReadSession,
+    Writer,
+    get_settings,
+)
 from service.problems import STD_ERRORS, responses
 from service.routes.events import check_batch, page_size, single
 from service.schemas import (
@@ -29,7 +37,7 @@ router = APIRouter(prefix="/v1", tags=["outcomes"])
     "/outcomes", dependencies=[Reader], response_model=OutcomeList, responses=responses(*STD_ERRORS)
 )
 def outcomes_list(
-    pair: str | None = Query(None, max_length=140, description="Pair id."),
+    pair: PairFilter = None,
     as_of: UtcDatetime | None = Query(None, description="As recorded by this time."),
     limit: int | None = PageLimit,
     session: Session = ReadSession,

@@ -12,12 +12,12 @@ from __future__ import annotations
 import io
 from datetime import date
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 
 from service.briefs import BriefCache
 from service.cache import ForecastCache, etag_matches
-from service.deps import Reader, get_cache
+from service.deps import PairIdPath, Reader, get_cache
 from service.problems import STD_ERRORS, responses
 from service.schemas import UtcDatetime
 from signals.db import Database
@@ -26,8 +26,6 @@ from signals.evaluations import latest_evaluation
 from signals.factions import get_faction
 
 router = APIRouter(prefix="/v1", tags=["forecasts"])
-
-PairId = Path(max_length=140, description="The pair's id: `faction-a--faction-b`.")
 
 
 @router.get(
@@ -44,7 +42,7 @@ PairId = Path(max_length=140, description="The pair's id: `faction-a--faction-b`
 )
 def forecasts_report(
     request: Request,
-    pair_id: str = PairId,
+    pair_id: PairIdPath,
     as_of: UtcDatetime | None = Query(
         None, description="The forecast as it could have been made then (events known then)."
     ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from fastapi.testclient import TestClient
 
 from tests.service.conftest import PAIR, Keys
@@ -71,3 +73,40 @@ def test_ops(demo_client: TestClient) -> None:
             continue
         assert schema.get("description"), name
     assert demo_client.get("/docs").status_code == 200
+
+
+def test_a_pair_id_in_either_order_names_the_same_pair(demo_client: TestClient, keys: Keys) -> None:
+    """`b--a` is read as the stored `a--b` in every URL, as the CLI and importers read it."""
+    h = keys.headers("reader")
+    a, _, b = PAIR.partition("--")
+    reversed_id = f"{b}--{a}"
+    assert demo_client.get(f"/v1/pairs/{reversed_id}", headers=h).json()["id"] == PAIR
+    forecast = demo_client.get(f"/v1/forecasts/{reversed_id}", headers=h)
+    assert forecast.status_code == 200 and forecast.json()["pair_id"] == PAIR
+    assert (
+        forecast.headers["etag"]
+        == demo_client.get(f"/v1/forecasts/{PAIR}", headers=h).headers["etag"]
+    )
+    history = demo_client.get(f"/v1/forecasts/{reversed_id}/history", headers=h)
+    assert history.status_code == 200 and history.json()["pair_id"] == PAIR
+    events = demo_client.get(f"/v1/events?pair={reversed_id}", headers=h).json()["items"]
+    assert events and {e["pair_id"] for e in events} == {PAIR}
+    outcomes = demo_client.get(f"/v1/outcomes?pair={reversed_id}", headers=h).json()["items"]
+    assert {o["pair_id"] for o in outcomes} == {PAIR}
+    wrong = demo_client.get(f"/v1/forecasts/{a}--nobody", headers=h)
+    assert wrong.status_code == 404
+
+
+def test_probabilities_carry_only_the_digits_the_model_can_claim(
+    demo_client: TestClient, keys: Keys
+) -> None:
+    """Two significant figures of the distance from 0 or 1, not a float's seventeen."""
+    body = demo_client.get(f"/v1/forecasts/{PAIR}", headers=keys.headers("reader")).json()
+    values = [h[k] for h in body["horizons"] for k in ("probability", "lower", "upper")]
+    values += [e[k] for e in body["event_drivers"] for k in ("p_with", "p_without")]
+    assert values
+    for v in values:
+        distance = min(v, 1 - v)
+        if distance > 0:
+            scaled = distance / 10 ** (math.floor(math.log10(distance)) - 1)
+            assert abs(scaled - round(scaled)) < 1e-6, v
