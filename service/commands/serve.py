@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import shutil
 from typing import Any
@@ -40,13 +41,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
     uvicorn.run(
         "service.app:create_app",
         factory=True,
+        log_config=log_config(),
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
         access_log=False,
         timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
         # httptools with bounds on a request's head (size and read time): service/protocol.py
         http="service.protocol:GuardedHttpToolsProtocol",
     )
     return 0
+
+
+def log_config() -> dict[str, Any]:
+    """Uvicorn's own logging, plus Riftcast's loggers at INFO through the same handler: a
+    refit starting, a run published with its diagnostics, or refused and why, belong in
+    the server's output (they are otherwise dropped below WARNING)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["uvicorn"]["level"] = "INFO"
+    config["loggers"]["riftcast"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
