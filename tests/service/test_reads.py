@@ -60,12 +60,14 @@ def test_unknown_route_and_method_are_problems(demo_client: TestClient, keys: Ke
     assert r.status_code == 405 and r.json()["status"] == 405
 
 
-def test_ops(demo_client: TestClient) -> None:
+def test_ops(demo_client: TestClient, keys: Keys) -> None:
     assert demo_client.get("/healthz").json() == {"status": "ok"}
+    assert demo_client.get(f"/v1/forecasts/{PAIR}", headers=keys.headers("reader")).is_success
     metrics = demo_client.get("/metrics")
     assert metrics.status_code == 200
     assert "riftcast_http_requests_total" in metrics.text
-    assert "riftcast_forecast_cache" in metrics.text or "riftcast_events_accepted" in metrics.text
+    assert 'riftcast_forecast_cache_total{result="miss"}' in metrics.text
+    assert "riftcast_events_accepted_total 0.0" in metrics.text
     spec = demo_client.get("/openapi.json").json()
     assert "Problem" in spec["components"]["schemas"]
     for name, schema in spec["components"]["schemas"].items():
