@@ -68,19 +68,26 @@ def _check_supersedes(session: Session, item: EventIn, line: int) -> FieldProble
     return None
 
 
-def _successor_conflict(session: Session, event_id: str) -> Conflict | None:
-    """409 naming the row that already supersedes `event_id`, if one does."""
+def _successor_conflict(
+    session: Session, event_id: str, line: int | None = None
+) -> Conflict | None:
+    """409 naming the row that already supersedes `event_id`, if one does (and, in a
+    batch, the item that tried to: `line`)."""
     winner = _superseded_by(session, event_id)
     if winner is None:
         return None
     how = "retracted" if winner.kind == "retraction" else "corrected"
     return Conflict(
         f"event {event_id} was already {how} by {winner.id}",
-        [FieldProblem("supersedes", f"superseded by {winner.id}")],
+        [FieldProblem("supersedes", f"superseded by {winner.id}", line)],
     )
 
 
-def _insert(session: Session, rows: Sequence[IndicatorEvent], superseded: Sequence[str]) -> None:
+def _insert(
+    session: Session,
+    rows: Sequence[IndicatorEvent],
+    superseded: Sequence[tuple[str, int | None]],
+) -> None:
     """Insert new rows in a savepoint; a concurrent writer's successor to the same event
     wins the unique index, and this request then gets a 409 naming it. (The rows are added
     inside the savepoint: beginning one flushes whatever is pending.)"""
@@ -88,8 +95,8 @@ def _insert(session: Session, rows: Sequence[IndicatorEvent], superseded: Sequen
         with session.begin_nested():
             session.add_all(rows)
     except IntegrityError:
-        for event_id in superseded:
-            conflict = _successor_conflict(session, event_id)
+        for event_id, line in superseded:
+            conflict = _successor_conflict(session, event_id, line)
             if conflict is not None:
                 raise conflict from None
         raise
@@ -118,9 +125,11 @@ def record_events(
     problems = check_events(session, taxonomy, items, lines)
     if problems:
         raise InvalidInput(f"{len(problems)} problem(s) in the events", problems)
-    superseded = [item.supersedes for item in items if item.supersedes]
-    for event_id in superseded:
-        if (conflict := _successor_conflict(session, event_id)) is not None:
+    superseded = [
+        (item.supersedes, line) for item, line in zip(items, lines, strict=True) if item.supersedes
+    ]
+    for event_id, line in superseded:
+        if (conflict := _successor_conflict(session, event_id, line)) is not None:
             raise conflict
     recorded_at = utcnow()
     created: list[IndicatorEvent] = []
@@ -182,7 +191,7 @@ def retract_event(session: Session, event_id: str, reason: str, by: str) -> Indi
         supersedes=old.id,
         reason=reason,
     )
-    _insert(session, [row], [old.id])
+    _insert(session, [row], [(old.id, None)])
     note_change(session, old.pair_id, "retraction")
     return row
 

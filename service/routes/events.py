@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from sqlmodel import Session
@@ -27,8 +29,10 @@ from service.schemas import (
     UtcDatetime,
 )
 from signals.config import Settings
-from signals.errors import FieldProblem, InvalidInput
+from signals.errors import Conflict, DomainError, FieldProblem, InvalidInput
 from signals.events import EventFilter, get_event, list_events, record_events, retract_event
+
+DomainErrorT = TypeVar("DomainErrorT", bound=DomainError)
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
@@ -111,7 +115,7 @@ def events_create(payload: EventsCreate, w: Writer = AnalystWriter) -> Response:
         return replay
     try:
         rows = record_events(w.session, w.taxonomy, items, by=w.who.name)
-    except InvalidInput as exc:
+    except (InvalidInput, Conflict) as exc:
         raise single(exc) if not isinstance(payload, list) else exc from None
     w.request.app.state.metrics.events_accepted.inc(len(rows))
     body = EventsCreated(items=[EventPublic.model_validate(r) for r in rows])
@@ -135,10 +139,10 @@ def check_batch(n: int, limit: int) -> None:
         )
 
 
-def single(exc: InvalidInput) -> InvalidInput:
+def single(exc: DomainErrorT) -> DomainErrorT:
     """The problems of a one-item request, without the item index."""
     problems = [FieldProblem(p.field, p.message) for p in exc.problems]
-    return InvalidInput(exc.message, problems)
+    return type(exc)(exc.message, problems)
 
 
 @router.post(

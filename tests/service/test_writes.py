@@ -118,6 +118,29 @@ def test_limits(settings: Settings, keys: Keys, demo: Database) -> None:
         assert r.status_code == 422
 
 
+def test_a_second_correction_is_a_conflict_naming_its_item(
+    demo_client: TestClient, keys: Keys
+) -> None:
+    """Issue 14 item 6: a 409 in a batch names the item as `[i].supersedes`, like every
+    other batch problem; a one-event request names the bare field."""
+    h = keys.headers("analyst")
+    original = demo_client.post("/v1/events", json=event(), headers=h).json()["items"][0]
+    fix = demo_client.post(
+        "/v1/events", json=event(actor="first fix", supersedes=original["id"]), headers=h
+    )
+    assert fix.status_code == 201
+    winner = fix.json()["items"][0]["id"]
+    batch = [event(actor="other"), event(actor="late fix", supersedes=original["id"])]
+    r = demo_client.post("/v1/events", json=batch, headers=h)
+    assert r.status_code == 409
+    assert r.json()["errors"] == [{"field": "[1].supersedes", "message": f"superseded by {winner}"}]
+    r = demo_client.post(
+        "/v1/events", json=event(actor="late fix", supersedes=original["id"]), headers=h
+    )
+    assert r.status_code == 409
+    assert r.json()["errors"] == [{"field": "supersedes", "message": f"superseded by {winner}"}]
+
+
 def test_retract_appends_a_row(demo_client: TestClient, keys: Keys, db: Database) -> None:
     h = keys.headers("analyst")
     created = demo_client.post("/v1/events", json=event(), headers=h).json()["items"][0]
