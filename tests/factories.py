@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
@@ -60,16 +61,30 @@ def store_run(
     return run_id
 
 
-def demo_event(**over: object) -> EventIn:
-    """A defection between the demo's two factions today, graded B2; `over` replaces fields."""
-    fields: dict[str, object] = {
-        "faction_a": "haqqani-network",
-        "faction_b": "kandahar-leadership",
-        "type": "defection",
-        "occurred_on": utcnow().date().isoformat(),
-        "source": "test",
-        "reliability": "B",
-        "credibility": 2,
-    }
-    fields.update(over)
-    return EventIn.model_validate(fields)
+EVENT_FIELDS: dict[str, Any] = {
+    "faction_a": "kandahar-leadership",
+    "faction_b": "haqqani-network",
+    "type": "defection",
+    "occurred_on": "2025-02-01",
+    "actor": "A. Commander",
+    "summary": "Left with his men.",
+    "source": "Wire",
+    "reliability": "B",
+    "credibility": 2,
+}
+
+
+def event_body(**over: Any) -> dict[str, Any]:
+    """An event as an API client posts it: a defection between the demo's two factions,
+    graded B2; `over` replaces fields. The one event builder every test starts from."""
+    return {**EVENT_FIELDS, **over}
+
+
+def event_in(**over: Any) -> EventIn:
+    """`event_body` validated, as the storage layer takes it."""
+    return EventIn.model_validate(event_body(**over))
+
+
+def demo_event(**over: Any) -> EventIn:
+    """`event_in`, dated today."""
+    return event_in(**{"occurred_on": utcnow().date().isoformat(), **over})

@@ -14,8 +14,8 @@ from collections import Counter
 import httpx
 import pytest
 
+from tests.factories import event_body as event
 from tests.service.conftest import PAIR, Keys
-from tests.service.test_writes import event
 
 WRITERS = 8
 ROUNDS = 6

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -22,8 +21,9 @@ from fastapi.testclient import TestClient
 from service.app import create_app
 from signals.config import Settings
 from signals.db import Database
+from tests.factories import event_body as event
 from tests.service.conftest import PAIR, Keys
-from tests.service.test_writes import event
+from tests.service.servers import free_port
 
 
 def test_forecast_etag_and_304(demo_client: TestClient, keys: Keys) -> None:
@@ -102,12 +102,6 @@ def test_new_event_moves_forecast_and_etag(demo_client: TestClient, keys: Keys) 
 
 
 # -- a real server: SSE, and `riftcast serve` ---------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

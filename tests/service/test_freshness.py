@@ -21,9 +21,9 @@ from signals.config import Settings
 from signals.db import Database
 from signals.factions import create_faction
 from signals.schemas import FactionIn
+from tests.factories import event_body as event
 from tests.service.conftest import Keys
 from tests.service.servers import at_once, riftcast_serve
-from tests.service.test_writes import event
 
 PAIRS = 16
 READS = 12  # fresh connections per pair: enough to reach each of four workers

@@ -15,8 +15,8 @@ from sqlmodel import select
 
 from signals.db import Database
 from signals.tables import Faction, IndicatorEvent, Outcome, Pair, RefitJob
+from tests.factories import event_body as event
 from tests.service.conftest import PAIR, Keys
-from tests.service.test_writes import event
 
 NASTY = [
     "\x00",

@@ -21,8 +21,8 @@ from sqlmodel import col, select
 
 from signals.db import Database
 from signals.tables import ChangeEntry, IndicatorEvent
+from tests.factories import event_body as event
 from tests.service.conftest import PAIR, Keys
-from tests.service.test_writes import event
 
 CLIENTS = 8
 ROUNDS = 5

@@ -17,9 +17,9 @@ from signals.db import Database
 from signals.factions import create_faction
 from signals.schemas import FactionIn
 from signals.tables import IndicatorEvent, Pair
+from tests.factories import event_body as event
 from tests.service.conftest import PAIR, Keys
 from tests.service.servers import at_once
-from tests.service.test_writes import event
 
 CLIENTS = 8
 

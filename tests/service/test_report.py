@@ -31,9 +31,9 @@ from service.report import ICD203, assessment, build_figure, format_of, render_b
 from signals.config import Settings
 from signals.db import Database
 from signals.taxonomy import Taxonomy
+from tests.factories import event_body as event
 from tests.service.conftest import PAIR, Keys
 from tests.service.servers import at_once, free_port
-from tests.service.test_writes import event
 
 NAMES = {"haqqani-network": "Haqqani Network", "kandahar-leadership": "Kandahar leadership"}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -27,9 +27,9 @@ from fastapi.testclient import TestClient
 from signals import access
 from signals.config import Settings
 from signals.db import Database
+from tests.factories import event_body as event
 from tests.service.conftest import PAIR, Keys
 from tests.service.servers import riftcast_serve
-from tests.service.test_writes import event
 
 ROLES = ("reader", "analyst", "admin")
 # Every /v1 operation and the weakest role allowed to call it.

@@ -14,23 +14,8 @@ from signals import idempotency
 from signals.config import Settings
 from signals.db import Database
 from signals.tables import AuditEntry, IndicatorEvent, RefitJob
+from tests.factories import event_body as event
 from tests.service.conftest import PAIR, Keys
-
-
-def event(**over: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "faction_a": "kandahar-leadership",
-        "faction_b": "haqqani-network",
-        "type": "defection",
-        "occurred_on": "2025-02-01",
-        "actor": "A. Commander",
-        "summary": "Left with his men.",
-        "source": "Wire",
-        "reliability": "B",
-        "credibility": 2,
-    }
-    body.update(over)
-    return body
 
 
 def count(db: Database, model: Any) -> int:

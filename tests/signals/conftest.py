@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from signals.db import Database
 from signals.factions import create_faction
 from signals.schemas import EventIn, FactionIn
+from tests.factories import event_in
 
 
 @pytest.fixture
@@ -17,17 +20,8 @@ def two_factions(db: Database) -> Database:
     return db
 
 
-def event(**over: object) -> EventIn:
-    fields: dict[str, object] = {
-        "faction_a": "south",
-        "faction_b": "north",
-        "type": "defection",
-        "occurred_on": "2024-05-01",
-        "actor": "A. Commander",
-        "summary": "Left with his men.",
-        "source": "Wire",
-        "reliability": "B",
-        "credibility": 2,
-    }
-    fields.update(over)
-    return EventIn.model_validate(fields)
+def event(**over: Any) -> EventIn:
+    """`event_in` between the fixture's two factions, in May 2024."""
+    return event_in(
+        **{"faction_a": "south", "faction_b": "north", "occurred_on": "2024-05-01", **over}
+    )
