@@ -1,7 +1,9 @@
 """API keys: roles `reader` < `analyst` < `admin`; only the SHA-256 of a key is stored.
 
 A key is shown once, when it is created. Verification hashes the presented key and looks
-the hash up, so every request sees a revocation at once.
+the hash up; serving processes cache verified keys briefly (service/auth.py), and drop the
+cache when a revocation is written — the worker that wrote it at once, the others when
+their change poller sees it.
 """
 
 from __future__ import annotations

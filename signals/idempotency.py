@@ -85,7 +85,9 @@ def _decide(
 def complete(session: Session, owner: str, key: str, status_code: int, response_body: str) -> None:
     """Store the response in the write's own transaction."""
     row = session.get(IdempotencyRecord, (owner, key))
-    if row is None:  # the placeholder was taken over after a long stall: write it anew
+    # Taken over by a retry after a long stall, and since released: abort this write (its
+    # transaction rolls back) rather than commit a result no record answers for.
+    if row is None:
         raise RuntimeError("idempotency placeholder vanished")
     row.status_code = status_code
     row.response_body = response_body

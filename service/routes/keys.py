@@ -40,7 +40,8 @@ def keys_revoke(
     key_id: str = Path(max_length=26, description="The key's id, or its prefix."),
     w: Writer = AdminWriter,
 ) -> Response:
-    """Revoke a key: refused at once by this worker, within half a second by the others."""
+    """Revoke a key: refused at once by this worker, by the others as soon as their change
+    poller sees the revocation (tens of milliseconds)."""
     if (replay := w.replay({"revoke": key_id})) is not None:
         return replay
     row = access.revoke_key(w.session, key_id)

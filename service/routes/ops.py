@@ -26,10 +26,7 @@ def readyz(request: Request) -> Response:
         request.app.state.db.ping()
     except Exception as exc:
         return problem_response(503, f"database unreachable: {type(exc).__name__}", "/readyz")
-    forecaster = request.app.state.cache.forecaster
-    if forecaster is None:
-        return problem_response(503, "the forecasting model could not be loaded", "/readyz")
-    run = forecaster.published_run()
+    run = request.app.state.cache.forecaster.published_run()
     model = f"run {run.id}" if run else "prior-only: no published run, the priors forecast"
     body = Readiness(status="ready", database="ok", model=model)
     return JSONResponse(body.model_dump())
