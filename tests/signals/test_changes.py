@@ -1,14 +1,33 @@
-"""The change log's cursor: no committed write is ever skipped, whatever order ids commit in."""
+"""The change log's cursor: no committed write is ever skipped, whatever order ids commit in.
+Its commit probe: it hears every commit, by any connection or process, and nothing else."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session
 
-from signals.changes import GAP_SECONDS, ChangeCursor, latest_change, note_change
+from signals.changes import (
+    GAP_SECONDS,
+    ChangeCursor,
+    CommitProbe,
+    PostgresProbe,
+    SqliteProbe,
+    latest_change,
+    note_change,
+    open_probe,
+)
 from signals.clock import utcnow
 from signals.db import Database
 from signals.tables import ChangeEntry
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _read(db: Database, cursor: ChangeCursor, now: float = 0.0) -> list[str | None]:
@@ -54,3 +73,113 @@ def test_postgres_sequence_values_committed_out_of_order_are_not_skipped(db: Dat
     slow.commit()
     slow.close()
     assert _read(db, cursor, 0.5) == ["slow-pair"]
+
+
+def _open_probe(db: Database) -> CommitProbe:
+    """The probe, opened as a server opens it: after its engine's first connection (the
+    fixture's SQLite file is not yet in WAL mode; that connection switches it, a real
+    change of the file that the probe would rightly report)."""
+    with db.read() as s:
+        latest_change(s)
+    return open_probe(db)
+
+
+def _heard(probe: CommitProbe, within: float = 2.0) -> bool:
+    """Whether the probe reports a commit within the time (a notification travels)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if probe.changed():
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def _silent(probe: CommitProbe, for_seconds: float = 0.3) -> bool:
+    deadline = time.monotonic() + for_seconds
+    while time.monotonic() < deadline:
+        if probe.changed():
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def _commit_in_another_process(db: Database, pair_id: str) -> None:
+    code = (
+        "from signals.changes import note_change\n"
+        "from signals.config import Settings\n"
+        "from signals.db import Database\n"
+        "db = Database(Settings())\n"
+        "with db.write() as s:\n"
+        f"    note_change(s, {pair_id!r}, 'event')\n"
+    )
+    env = {
+        **os.environ,
+        "RIFTCAST_DATABASE_URL": db.url,
+        "RIFTCAST_DATA_DIR": str(db.settings.data_dir),
+    }
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env=env, timeout=60)
+
+
+def test_the_probe_hears_a_commit_by_another_process(db: Database) -> None:
+    probe = _open_probe(db)
+    try:
+        assert isinstance(probe, SqliteProbe if db.is_sqlite else PostgresProbe)
+        assert _silent(probe)
+        cursor = ChangeCursor(latest_change(Session(db.read_engine)))
+        _commit_in_another_process(db, "elsewhere")
+        assert _heard(probe)
+        assert _read(db, cursor) == ["elsewhere"]
+        assert _silent(probe)  # heard once, then quiet again
+    finally:
+        probe.close()
+
+
+def test_the_probe_hears_a_commit_by_another_connection(db: Database) -> None:
+    probe = _open_probe(db)
+    try:
+        with db.write() as s:  # two changes in one transaction: one commit heard
+            note_change(s, "here", "event")
+            note_change(s, "there", "event")
+        assert _heard(probe)
+        assert _silent(probe)
+    finally:
+        probe.close()
+
+
+def test_the_probe_is_silent_when_nothing_is_committed(db: Database) -> None:
+    probe = _open_probe(db)
+    try:
+        with db.read() as s:
+            latest_change(s)
+        with pytest.raises(RuntimeError), db.write() as s:  # rolled back: never committed
+            note_change(s, "rolled-back", "event")
+            s.flush()
+            raise RuntimeError
+        assert _silent(probe, 0.5)
+    finally:
+        probe.close()
+
+
+@pytest.mark.parametrize("db_kind", ["postgres"], indirect=True)
+def test_a_dropped_probe_connection_says_maybe_and_listens_again(db: Database) -> None:
+    probe = _open_probe(db)
+    assert isinstance(probe, PostgresProbe) and probe.conn is not None
+    try:
+        pid = probe.conn.info.backend_pid
+        with db.write_engine.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        assert _heard(probe)  # the lost connection: it cannot tell, so "maybe"
+        assert probe.conn is None and probe.changed()
+        probe.connect()
+        assert probe.conn is not None and _silent(probe)
+        with db.write() as s:
+            note_change(s, "after", "event")
+        assert _heard(probe)
+    finally:
+        probe.close()
+
+
+def test_the_probe_answers_maybe_while_it_cannot_connect(db: Database) -> None:
+    probe = _open_probe(db)
+    probe.close()
+    assert probe.changed() and probe.changed()  # never "nothing" when it cannot know

@@ -1,0 +1,140 @@
+"""The change poller reads the change log only when its commit probe hears a commit, or
+at its safety-net period (issue 12, item 1: an idle server under 1% of a core), and still
+learns of a write by another process at its next poll."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+
+import anyio
+import pytest
+
+from service.app import make_forecaster
+from service.cache import ForecastCache
+from service.metrics import Metrics
+from service.stream import Broker, ChangePoller
+from signals.changes import CommitProbe, latest_change, note_change
+from signals.config import Settings
+from signals.db import Database
+from signals.taxonomy import Taxonomy
+
+TICK = 0.03
+
+
+class DeafProbe(CommitProbe):
+    """A probe that hears nothing: as if every notification were lost."""
+
+    def changed(self) -> bool:
+        return False
+
+
+def _run(
+    db: Database,
+    settings: Settings,
+    taxonomy: Taxonomy,
+    full_interval: float,
+    scenario: Callable[[ChangePoller], Awaitable[None]],
+) -> None:
+    cache = ForecastCache(make_forecaster(db, settings, taxonomy), Metrics(), 60.0)
+    poller = ChangePoller(db, cache, Broker(), TICK, full_interval=full_interval)
+
+    async def main() -> None:
+        await poller.start()
+        try:
+            await scenario(poller)
+        finally:
+            poller.close()
+
+    anyio.run(main)
+
+
+def _commit_elsewhere(settings: Settings, pair_id: str) -> int:
+    """A change committed through another engine (other connections, as another worker's)."""
+    other = Database(settings)
+    try:
+        with other.write() as s:
+            note_change(s, pair_id, "event")
+        with other.read() as s:
+            return latest_change(s)
+    finally:
+        other.dispose()
+
+
+async def _polls_until_read(poller: ChangePoller, last_id: int, within: float) -> float:
+    """Poll every tick until the cursor has read `last_id`; the seconds that took."""
+    t0 = time.monotonic()
+    while poller.cursor.last_id < last_id:
+        assert time.monotonic() - t0 < within, "the change was not read in time"
+        await anyio.sleep(TICK)
+        await poller.poll_once()
+    return time.monotonic() - t0
+
+
+def test_an_idle_poller_reads_only_at_its_safety_net_period(
+    db: Database, settings: Settings, taxonomy: Taxonomy
+) -> None:
+    async def scenario(poller: ChangePoller) -> None:
+        for _ in range(10):
+            await poller.poll_once()
+            await anyio.sleep(TICK)
+        assert poller.polls == 10 and poller.reads == 0
+        await anyio.sleep(0.6)
+        await poller.poll_once()
+        assert poller.reads == 1
+
+    _run(db, settings, taxonomy, 0.6, scenario)
+
+
+def test_a_commit_elsewhere_is_read_at_the_next_poll(
+    db: Database, settings: Settings, taxonomy: Taxonomy
+) -> None:
+    async def scenario(poller: ChangePoller) -> None:
+        last_id = _commit_elsewhere(settings, "elsewhere")
+        took = await _polls_until_read(poller, last_id, within=1.0)
+        assert took < 0.5 and poller.reads == 1  # the probe, not the 60 s safety net
+
+    _run(db, settings, taxonomy, 60.0, scenario)
+
+
+def test_a_lost_notification_is_caught_by_the_safety_net(
+    db: Database, settings: Settings, taxonomy: Taxonomy
+) -> None:
+    async def scenario(poller: ChangePoller) -> None:
+        poller.probe.close()
+        poller.probe = DeafProbe()
+        last_id = _commit_elsewhere(settings, "unheard")
+        await poller.poll_once()
+        assert poller.cursor.last_id < last_id  # not heard, and not yet due
+        took = await _polls_until_read(poller, last_id, within=2.0)
+        assert 0.2 < took < 1.5
+
+    _run(db, settings, taxonomy, 0.5, scenario)
+
+
+def test_a_commit_heard_before_a_failed_read_is_read_at_the_next_poll(
+    db: Database, settings: Settings, taxonomy: Taxonomy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def scenario(poller: ChangePoller) -> None:
+        last_id = _commit_elsewhere(settings, "retried")
+        since = poller._since
+        calls = []
+
+        def failing_once(streaming: set[str]) -> tuple[bool, set[str], bool, set[str] | None]:
+            calls.append(1)
+            if len(calls) == 1:
+                raise RuntimeError("the database went away")
+            return since(streaming)
+
+        monkeypatch.setattr(poller, "_since", failing_once)
+        t0 = time.monotonic()
+        while not calls:  # until the probe hears the commit and the read fails
+            assert time.monotonic() - t0 < 1.0
+            with contextlib.suppress(RuntimeError):
+                await poller.poll_once()
+            await anyio.sleep(TICK)
+        await poller.poll_once()  # the probe has nothing new to say: the read is owed
+        assert poller.cursor.last_id == last_id and len(calls) == 2
+
+    _run(db, settings, taxonomy, 60.0, scenario)
