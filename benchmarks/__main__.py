@@ -9,6 +9,7 @@ import time
 
 from benchmarks import (
     bench_backtest,
+    bench_export,
     bench_extract,
     bench_http,
     bench_model,
@@ -38,6 +39,7 @@ def main() -> int:
         ("http", bench_http),
         ("write", bench_write),
         ("extract", bench_extract),
+        ("export", bench_export),
     ):
         if only and name not in only:
             continue

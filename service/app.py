@@ -22,6 +22,7 @@ from service.briefs import BriefCache
 from service.cache import ForecastCache
 from service.fastpath import ForecastFastPath
 from service.forecasting.forecaster import Forecaster
+from service.forecasting.ledger import LedgerRecorder
 from service.metrics import Metrics, MetricsMiddleware
 from service.middleware import (
     BodyLimitMiddleware,
@@ -40,6 +41,7 @@ from service.routes import (
     forecasts,
     indicator_types,
     keys,
+    ledger,
     model_runs,
     ops,
     outcomes,
@@ -79,12 +81,26 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     taxonomy = load_taxonomy(settings.taxonomy_file)
     forecaster = await anyio.to_thread.run_sync(make_forecaster, db, settings, taxonomy)
     cache = ForecastCache(forecaster, app.state.metrics, settings.forecast_cache_seconds)
+    recorder = LedgerRecorder(db, cache)
+    cache.recorder = recorder
     broker = Broker()
-    poller = ChangePoller(db, cache, broker, settings.cache_check_seconds, app.state.key_cache)
+    poller = ChangePoller(
+        db,
+        cache,
+        broker,
+        settings.cache_check_seconds,
+        app.state.key_cache,
+        full_interval=settings.change_full_poll_seconds,
+    )
     app.state.db, app.state.taxonomy, app.state.forecaster = db, taxonomy, forecaster
     app.state.cache, app.state.broker, app.state.poller = cache, broker, poller
+    app.state.ledger = recorder
     await poller.start()
-    worker = RefitWorker(db, settings, taxonomy, app.state.metrics)
+    recorder.start()
+    # The worker also takes the ledger's daily snapshot (a no-op until the UTC day turns).
+    worker = RefitWorker(
+        db, settings, taxonomy, app.state.metrics, periodic=recorder.snapshot_if_due
+    )
     app.state.worker = worker
     if settings.run_worker:
         worker.start()
@@ -96,6 +112,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             tg.cancel_scope.cancel()
     finally:
         await anyio.to_thread.run_sync(worker.stop)
+        await anyio.to_thread.run_sync(recorder.stop)
+        poller.close()
         db.dispose()
 
 
@@ -125,6 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         indicator_types,
         events,
         outcomes,
+        ledger,  # before forecasts: `/forecasts/export` is not a pair
         forecasts,
         model_runs,
         audit,

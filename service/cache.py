@@ -3,6 +3,10 @@
 Entries are dropped per pair when a write touches the pair (in this process at once, in
 the others by the change-log poller) and all together when a new run is published. The
 UTC day in the key, and a maximum age, keep decayed evidence from being served stale.
+
+The cache is where a pair's headline forecast is computed, so it is what tells the forecast
+ledger (`service.forecasting.ledger.LedgerRecorder`, when one is attached): a dropped
+forecast is recomputed for the ledger, and a headline computed on a miss is offered to it.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from signals.factions import list_pairs
 if TYPE_CHECKING:
     from models.results import PairForecast
     from service.forecasting.forecaster import Forecaster
+    from service.forecasting.ledger import LedgerRecorder
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,8 @@ class ForecastCache:
         self._listing_version = 0
         # A pair's chart series, per (pair, horizon, start, end, step, day); dropped with it.
         self._histories: dict[tuple[Any, ...], tuple[bytes, str]] = {}
+        # The forecast ledger's recorder: told of every headline computed and every drop.
+        self.recorder: LedgerRecorder | None = None
 
     def require(self) -> Forecaster:
         return self.forecaster
@@ -106,6 +113,8 @@ class ForecastCache:
         with self._lock:
             if version == (self._generation, self._versions.get(pair_id, 0)):
                 self._entries[key] = entry
+        if not hz and self.recorder is not None:  # the headline: the configured horizons
+            self.recorder.served(entry)
         return entry
 
     def compute(
@@ -197,6 +206,8 @@ class ForecastCache:
             drop = [k for k in self._entries if k[0] in pids]
             for k in drop:
                 del self._entries[k]
+        if self.recorder is not None:
+            self.recorder.refresh(pids)
 
     def clear(self) -> None:
         with self._lock:
@@ -205,6 +216,8 @@ class ForecastCache:
             self._listings.clear()
             self._histories.clear()
             self._entries.clear()
+        if self.recorder is not None:
+            self.recorder.refresh_all()
 
     def stats(self) -> dict[str, Any]:
         with self._lock:

@@ -35,6 +35,7 @@ from matplotlib.textpath import TextToPath
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from models.results import EventDriver, HistoryPoint, HorizonResult, PairForecast
+from signals.ledger import Summary
 
 Format = Literal["pdf", "png"]
 FORMATS: tuple[Format, ...] = ("pdf", "png")
@@ -42,7 +43,6 @@ FORMATS: tuple[Format, ...] = ("pdf", "png")
 # Okabe–Ito: blue for the forecast and cohesion, vermillion for risk (colour-blind safe;
 # markers also differ in shape and every item is labelled in words).
 BLUE = "#0072B2"
-BLUE_SOFT = "#0072B2"
 VERMILLION = "#D55E00"
 SKY = "#56B4E9"
 GREY = "#5B6470"
@@ -301,7 +301,7 @@ def _history_chart(
             days,
             [v[2] for v in shown],
             [v[3] for v in shown],
-            color=BLUE_SOFT,
+            color=BLUE,
             alpha=0.2,
             linewidth=0,
             label="90% credible band",
@@ -493,6 +493,35 @@ def track_record(record: Mapping[str, Any] | None) -> str:
     )
 
 
+def live_record(summary: Summary | None) -> str:
+    """The forecast ledger's record behind the numbers: how the forecasts served so far
+    have scored as outcomes settled them (every pair, every horizon), in one sentence."""
+    if summary is None:
+        return "Live record: no forecast ledger is available."
+    n = sum(t.n for t in summary.horizons)
+    if n == 0:
+        return (
+            f"Live record: no forecast in the ledger has been settled by an outcome yet "
+            f"({summary.n_entries} forecasts kept, {summary.n_pending} windows open)."
+        )
+    ruptured = sum(t.ruptured for t in summary.horizons)
+    brier = sum(t.brier_sum for t in summary.horizons) / n
+    # The reference: each horizon's base rate (the share of its windows that ruptured),
+    # whose Brier over that horizon's windows is n * rate * (1 - rate).
+    reference = sum(t.ruptured * (1 - t.ruptured / t.n) for t in summary.horizons) / n
+    skill = (
+        f", skill {1 - brier / reference:+.2f} against each horizon's base rate"
+        if reference > 0
+        else ""
+    )
+    inside = sum(t.inside for t in summary.horizons)
+    return (
+        f"Live record (the forecast ledger, all pairs): {n} settled forecast windows, "
+        f"{ruptured} with a rupture; Brier {brier:.3f}{skill}; the outcome fell inside the "
+        f"90% interval in {inside} of {n}. {summary.n_pending} windows are still open."
+    )
+
+
 @dataclass(frozen=True)
 class _Block:
     """A paragraph for `_Page.text`, with the room to leave above it."""
@@ -588,6 +617,7 @@ def build_figure(
     history: Sequence[HistoryPoint],
     names: Mapping[str, str] | None = None,
     record: Mapping[str, Any] | None = None,
+    live: Summary | None = None,
 ) -> Figure:
     """The brief as a matplotlib Figure (on an Agg canvas)."""
     names = names or {}
@@ -624,6 +654,7 @@ def build_figure(
             _Block("Model", size=11, weight="bold", gap=0.003, above=0.006),
             _Block(_diagnostics(forecast), size=8.5),
             _Block(track_record(record), size=8.5),
+            _Block(live_record(live), size=8.5),
         ]
         footnote = [_Block(ICD203, size=7, color=GREY, gap=0.0)]
         footnote_top = BOTTOM + _height(page, footnote)
@@ -669,15 +700,17 @@ def render_brief(
     fmt: Format,
     names: Mapping[str, str] | None = None,
     record: Mapping[str, Any] | None = None,
+    live: Summary | None = None,
 ) -> None:
     """Write the one-page brief as `fmt` ("pdf" or "png") to a path or a binary buffer.
 
     `names` maps faction ids to display names (ids are shown otherwise); `record` is the
-    model's recorded backtest (`signals.evaluations`), stated under "Model".
+    model's recorded backtest (`signals.evaluations`), stated under "Model", and `live` the
+    forecast ledger's record (`signals.ledger.summary`), stated after it.
     """
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {FORMATS}, not {fmt!r}")
-    fig = build_figure(forecast, history, names, record)
+    fig = build_figure(forecast, history, names, record, live)
     a = (names or {}).get(forecast.faction_a, forecast.faction_a)
     b = (names or {}).get(forecast.faction_b, forecast.faction_b)
     title = f"Riftcast brief: {a} – {b}, {forecast.as_of:%Y-%m-%d}"

@@ -629,6 +629,204 @@ class WhatIfPublic(BaseModel):
     changes: list[HorizonChange]
 
 
+# -- the forecast ledger and the track record --------------------------------------------
+
+SCORE_EXAMPLE: dict[str, Any] = {
+    "outcome": 0,
+    "brier": 0.0441,
+    "log_score": -0.2357,
+    "inside_interval": True,
+    "settled_by": OUTCOME_EXAMPLE["id"],
+    "scored_at": TS,
+}
+
+
+class WindowScorePublic(BaseModel):
+    """How a settled window scored; written once, by the outcome that settled it."""
+
+    model_config = _example(SCORE_EXAMPLE)
+
+    outcome: int = Field(description="1: a rupture inside the window; 0: cohesive to its end.")
+    brier: float = Field(description="(probability - outcome)²; lower is better.")
+    log_score: float = Field(description="log P(what happened); higher is better, 0 perfect.")
+    inside_interval: bool = Field(
+        description="The outcome lies in the forecast's 90% predictive set: a rupture is "
+        "outside when even the interval's top end gave it 5% or less, cohesion when even its "
+        "bottom end gave a rupture over 95%."
+    )
+    settled_by: str = Field(description="The outcome's id.")
+    scored_at: datetime
+
+
+class LedgerWindowPublic(BaseModel):
+    """One horizon of a ledger entry: the forecast for its window, and its score once an
+    outcome has settled the window."""
+
+    model_config = _example(
+        {
+            "horizon_days": 90,
+            "probability": 0.21,
+            "lower": 0.08,
+            "upper": 0.41,
+            "window_start": "2025-03-02",
+            "window_end": "2025-05-31",
+            "score": SCORE_EXAMPLE,
+        }
+    )
+
+    horizon_days: int
+    probability: Probability
+    lower: Probability
+    upper: Probability
+    window_start: date = Field(description="The date the forecast was made for.")
+    window_end: date = Field(description="window_start + horizon_days.")
+    score: WindowScorePublic | None = Field(description="Null until an outcome settles it.")
+
+
+LEDGER_ENTRY_EXAMPLE: dict[str, Any] = {
+    "id": "01JNDX6Q9S00000000000000L1",
+    "pair_id": "haqqani-network--kandahar-leadership",
+    "made_at": TS,
+    "made_on": "2025-03-02",
+    "as_of": TS,
+    "kind": "change",
+    "status": "cohesive",
+    "run_id": RUN_EXAMPLE["id"],
+    "prior_only": False,
+    "taxonomy_version": "1+abcd1234",
+    "etag": '"3f1c0e9a5b7d2c4e6f8a0b1c2d3e4f50"',
+    "horizons": [_first(LedgerWindowPublic)],
+}
+
+
+class LedgerEntryPublic(BaseModel):
+    """A headline forecast as it was served, kept in the append-only ledger."""
+
+    model_config = _example(LEDGER_ENTRY_EXAMPLE)
+
+    id: str
+    pair_id: str
+    made_at: datetime = Field(description="When the entry was written.")
+    made_on: date = Field(description="The date the forecast was made for.")
+    as_of: datetime = Field(description="Its knowledge time: the newest write it reflects.")
+    kind: Literal["change", "snapshot"] = Field(
+        description="`change`: the headline changed (a write, a new run); `snapshot`: the "
+        "day's forecast from unchanged knowledge (at most one a day)."
+    )
+    status: str = Field(description="The pair's status when it was served.")
+    run_id: str | None = Field(description="The model run behind it; null for the priors.")
+    prior_only: bool
+    taxonomy_version: str
+    etag: str = Field(description="The ETag the forecast was served under.")
+    horizons: list[LedgerWindowPublic]
+
+
+class LedgerPage(BaseModel):
+    """A pair's ledger entries, newest first; pass `next_cursor` as `cursor` for older."""
+
+    model_config = _example({"items": [LEDGER_ENTRY_EXAMPLE], "next_cursor": None})
+    items: list[LedgerEntryPublic]
+    next_cursor: str | None = Field(description="Cursor of the next page; null on the last.")
+
+
+class CoveragePublic(BaseModel):
+    """How many settled outcomes fell inside their forecast's 90% predictive set, with a
+    90% (exact binomial) interval on the share."""
+
+    model_config = _example({"inside": 11, "n": 12, "share": 0.917, "share_ci": [0.66, 0.996]})
+
+    inside: int
+    n: int
+    share: float
+    share_ci: tuple[float, float] = Field(description="90% Clopper–Pearson interval.")
+
+
+RECORD_GROUP_EXAMPLE: dict[str, Any] = {
+    "key": "90",
+    "n": 12,
+    "n_ruptured": 1,
+    "mean_probability": 0.11,
+    "base_rate": 0.0833,
+    "brier": 0.061,
+    "brier_base_rate": 0.0764,
+    "brier_skill": 0.2,
+    "log_score": -0.25,
+    "coverage": _first(CoveragePublic),
+}
+
+
+class RecordGroupPublic(BaseModel):
+    """The record of one group of settled windows: all of them, or one horizon, movement
+    or model run."""
+
+    model_config = _example(RECORD_GROUP_EXAMPLE)
+
+    key: str = Field(description="`all`; a horizon in days; a movement; a run id or `priors only`.")
+    n: int = Field(description="Settled windows.")
+    n_ruptured: int
+    mean_probability: float
+    base_rate: float = Field(description="The share of this group's windows that ruptured.")
+    brier: float
+    brier_base_rate: float = Field(
+        description="Brier of the reference: each window's horizon base rate."
+    )
+    brier_skill: float | None = Field(
+        description="1 - brier / brier_base_rate; null when the reference is perfect."
+    )
+    log_score: float = Field(description="Mean log P(what happened); higher is better.")
+    coverage: CoveragePublic
+
+
+class ReliabilityBinPublic(BaseModel):
+    """One point of the reliability curve: a quantile bin of the forecasts."""
+
+    model_config = _example({"forecast": 0.12, "observed": 0.1, "n": 20})
+    forecast: float = Field(description="The bin's mean forecast.")
+    observed: float = Field(description="The share of its windows that ruptured.")
+    n: int
+
+
+class HorizonBaseRate(BaseModel):
+    """A horizon's base rate: the share of its settled windows that ruptured."""
+
+    model_config = _example({"horizon_days": 90, "base_rate": 0.0833})
+    horizon_days: int
+    base_rate: float
+
+
+class TrackRecordPublic(BaseModel):
+    """How the forecasts Riftcast served have scored as outcomes settled them."""
+
+    model_config = _example(
+        {
+            "n_entries": 40,
+            "n_settled": 12,
+            "n_pending": 148,
+            "base_rate_definition": "Per horizon, the share of that horizon's settled windows "
+            "that ended in a rupture.",
+            "base_rates": [{"horizon_days": 90, "base_rate": 0.0833}],
+            "overall": {**RECORD_GROUP_EXAMPLE, "key": "all"},
+            "by_horizon": [RECORD_GROUP_EXAMPLE],
+            "by_movement": [{**RECORD_GROUP_EXAMPLE, "key": "Taliban"}],
+            "by_run": [{**RECORD_GROUP_EXAMPLE, "key": RUN_EXAMPLE["id"]}],
+            "reliability": [{"forecast": 0.12, "observed": 0.1, "n": 12}],
+        }
+    )
+
+    n_entries: int = Field(description="Forecasts kept in the ledger.")
+    n_settled: int = Field(description="Windows an outcome has settled (and scored).")
+    n_pending: int = Field(description="Windows not settled yet.")
+    base_rate_definition: str
+    base_rates: list[HorizonBaseRate]
+    overall: RecordGroupPublic | None = Field(description="Null until a window is settled.")
+    by_horizon: list[RecordGroupPublic]
+    by_movement: list[RecordGroupPublic]
+    by_run: list[RecordGroupPublic] = Field(description="`priors only` for no run.")
+    reliability: list[ReliabilityBinPublic] = Field(
+        description="Forecast against observed frequency, over every settled window."
+    )
+
+
 # -- keys and audit ----------------------------------------------------------------------
 
 KEY_EXAMPLE: dict[str, Any] = {

@@ -3,7 +3,8 @@
 Each worker polls `refit_job`; the claim (signals.jobs) lets one job run at a time across
 every process. While a job runs, a second thread beats its heartbeat; a process that dies
 mid-fit stops beating and its job is queued again by the next claim. A failed fit records
-why. Scheduled refits are queued here too (Settings.refit_interval_hours).
+why. Scheduled refits are queued here too (Settings.refit_interval_hours), and the
+forecast ledger's daily snapshot is taken here (`periodic`, cheap when not due).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class RefitWorker:
         metrics: Metrics,
         refit_fn: RefitFn = default_refit,
         on_done: Callable[[], None] | None = None,
+        periodic: Callable[[], object] | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
@@ -53,6 +55,7 @@ class RefitWorker:
         self.metrics = metrics
         self.refit_fn = refit_fn
         self.on_done = on_done
+        self.periodic = periodic
         self.name = f"{socket.gethostname()}:{os.getpid()}:{id(self) % 100000}"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -68,6 +71,11 @@ class RefitWorker:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            if self.periodic is not None:
+                try:
+                    self.periodic()
+                except Exception:
+                    log.exception("the worker's periodic task failed")
             try:
                 jobs.enqueue_if_due(self.db, self.settings.refit_interval_hours)
                 ran = self.run_once()

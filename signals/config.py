@@ -103,9 +103,16 @@ class Settings(BaseSettings):
     horizons: list[int] = Field(default_factory=lambda: [30, 90, 180, 365])
     cache_check_seconds: float = Field(
         default=0.03,
-        description="How often a worker reads the change log for writes by other workers "
-        "(one indexed SELECT of the ids past its cursor or still missing): the bound on "
-        "cross-worker staleness.",
+        description="How often a worker asks whether anything was committed (SQLite's "
+        "data_version, PostgreSQL's LISTEN/NOTIFY: microseconds, no query) and, when so, "
+        "reads the change log for writes by other workers: the bound on cross-worker "
+        "staleness.",
+    )
+    change_full_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="A worker reads the change log at least this often even when told of no "
+        "commit: the bound on staleness should a notification ever be lost.",
     )
     # Durable refit jobs.
     job_heartbeat_seconds: float = Field(default=5.0, description="How often a running job beats.")
@@ -142,10 +149,6 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'riftcast.db').resolve()}"
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.resolved_database_url.startswith("sqlite")
 
     @property
     def runs_dir(self) -> Path:

@@ -17,6 +17,7 @@ from signals.changes import note_change
 from signals.clock import new_id, to_utc, utcnow
 from signals.errors import FieldProblem, InvalidInput
 from signals.factions import ensure_pair, missing_factions
+from signals.ledger import settle
 from signals.schemas import OutcomeIn
 from signals.tables import Outcome, Pair
 
@@ -35,7 +36,9 @@ def record_outcomes(
     lines: Sequence[int] | None = None,
     skip_duplicates: bool = False,
 ) -> list[Outcome]:
-    """Append outcomes, all or nothing. A rupture marks the pair ruptured from that date."""
+    """Append outcomes, all or nothing. A rupture marks the pair ruptured from that date.
+    Every forecast window in the ledger that an outcome settles is scored in the same
+    transaction (signals.ledger.settle): the API and the importer both come through here."""
     lines = list(lines) if lines is not None else list(range(len(items)))
     problems = [
         FieldProblem(field, f"unknown faction {fid!r}", line)
@@ -73,6 +76,7 @@ def record_outcomes(
             pair.status, pair.ruptured_on = "ruptured", item.on
             session.add(pair)
     session.flush()
+    settle(session, created)
     for pid in sorted({o.pair_id for o in created}):
         note_change(session, pid, "outcome")
     return created

@@ -199,3 +199,75 @@ class ModelEvaluation(SQLModel, table=True):
     last_origin: date
     step_days: int
     metrics: dict[str, object] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class LedgerEntry(SQLModel, table=True):
+    """One headline forecast of a pair as it was served: written when the headline changes
+    (a write, a new run) and at most once a day besides (a snapshot of unchanged knowledge,
+    so a quiet pair's record still shows what was said). Append-only, like the event log.
+
+    The database keeps concurrent server processes from writing one forecast twice: a
+    forecast's ETag is the same in every process (`uq_ledger_pair_etag`), and a pair has at
+    most one snapshot a day (`ix_ledger_snapshot`: NULL for a change, so unconstrained).
+    """
+
+    __tablename__ = "forecast_ledger"
+    __table_args__ = (
+        UniqueConstraint("pair_id", "etag", name="uq_ledger_pair_etag"),
+        Index("ix_ledger_snapshot", "pair_id", "snapshot_on", unique=True),
+        Index("ix_ledger_pair_made", "pair_id", "made_at"),
+        Index("ix_ledger_made_on", "made_on"),
+        CheckConstraint("kind IN ('change','snapshot')", name="ck_ledger_kind"),
+        CheckConstraint(
+            "(kind = 'snapshot' AND snapshot_on IS NOT NULL) "
+            "OR (kind = 'change' AND snapshot_on IS NULL)",
+            name="ck_ledger_snapshot_on",
+        ),
+    )
+
+    id: str = Field(primary_key=True, max_length=26)
+    pair_id: str = Field(foreign_key="pair.id", max_length=140)
+    made_at: datetime  # when the entry was written (server time)
+    made_on: date  # the date the forecast was made for: its windows start here
+    as_of: datetime  # its knowledge time: the newest write it reflects
+    run_id: str | None = Field(default=None, max_length=26)  # None: the priors alone
+    status: str = Field(max_length=16)  # the pair's status as served
+    taxonomy_version: str = Field(max_length=100)
+    etag: str = Field(max_length=80)
+    kind: str = Field(max_length=10)
+    snapshot_on: date | None = None
+
+
+class LedgerHorizon(SQLModel, table=True):
+    """A ledger entry's forecast at one horizon: P(rupture within the window) and its 90%
+    interval. The window's ends are stored (and the pair, denormalised) so that finding
+    the windows an outcome settles is one indexed query on either database."""
+
+    __tablename__ = "ledger_horizon"
+    __table_args__ = (Index("ix_ledger_horizon_window", "pair_id", "window_end"),)
+
+    entry_id: str = Field(primary_key=True, foreign_key="forecast_ledger.id", max_length=26)
+    horizon_days: int = Field(primary_key=True)
+    pair_id: str = Field(max_length=140)
+    window_start: date
+    window_end: date
+    probability: float
+    lower: float
+    upper: float
+
+
+class LedgerScore(SQLModel, table=True):
+    """How a settled window scored, written once (the primary key) by the outcome that
+    settled it. Append-only: a later outcome never rescores a window."""
+
+    __tablename__ = "ledger_score"
+    __table_args__ = (CheckConstraint("outcome IN (0, 1)", name="ck_ledger_score_outcome"),)
+
+    entry_id: str = Field(primary_key=True, max_length=26)
+    horizon_days: int = Field(primary_key=True)
+    outcome_id: str = Field(foreign_key="outcome.id", max_length=26)
+    outcome: int  # 1: ruptured inside the window; 0: known cohesive to its end
+    brier: float
+    log_score: float
+    inside: bool  # the outcome lies in the forecast's 90% predictive set (signals.ledger)
+    scored_at: datetime

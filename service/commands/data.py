@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,10 +27,19 @@ def register(sub: Any) -> None:
     imp.add_argument("--by", default="cli", help="who is importing (recorded on each row)")
     imp.set_defaults(func=cmd_import)
 
-    exp = sub.add_parser("export", help="export events in force, or outcomes")
-    exp.add_argument("kind", choices=["events", "outcomes"])
+    exp = sub.add_parser(
+        "export",
+        help="export events in force, outcomes, every pair's forecast, or the forecast ledger",
+    )
+    exp.add_argument("kind", choices=["events", "outcomes", "forecasts", "ledger"])
     exp.add_argument("--format", choices=["csv", "jsonl"], default="csv")
     exp.add_argument("--out", type=Path, default=None, help="file (stdout by default)")
+    exp.add_argument(
+        "--as-of",
+        type=_date,
+        default=None,
+        help="forecasts: as known at the end of this day, YYYY-MM-DD (now by default)",
+    )
     exp.set_defaults(func=cmd_export)
 
     demo = sub.add_parser("demo", help="load the demo scenario if the database is empty")
@@ -71,11 +82,22 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from signals import io
     from signals.config import Settings
     from signals.db import Database
 
+    if args.kind in ("forecasts", "ledger"):
+        return _export_stream(args)
+    if args.as_of is not None:
+        raise _invalid("as_of", "only forecasts are exported as of a date")
     db = Database(Settings())
     with db.read() as session:
         text = io.render(io.export_rows(session, args.kind), args.kind, args.format)
@@ -84,6 +106,60 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         args.out.write_text(text, "utf-8")
         print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+def _export_stream(args: argparse.Namespace) -> int:
+    """Forecasts or the ledger, written as they are read (one pair, or one page of the
+    ledger, at a time): an export of any size in bounded memory."""
+    from service.forecasting.export import FORECAST_COLUMNS, forecast_rows, render
+    from signals import ledger
+    from signals.config import Settings
+    from signals.db import Database
+
+    settings = Settings()
+    db = Database(settings)
+    try:
+        if args.kind == "ledger":
+            if args.as_of is not None:
+                raise _invalid("as_of", "the ledger is exported whole; it has no as-of")
+            chunks = render(ledger.export_rows(db), ledger.EXPORT_COLUMNS, args.format)
+            return _write_chunks(chunks, args.out)
+        from models.data import end_of_day
+        from service.forecasting.forecaster import Forecaster
+        from signals.factions import list_pairs
+        from signals.taxonomy import load_taxonomy
+
+        forecaster = Forecaster(db, settings, load_taxonomy(settings.taxonomy_file))
+        forecaster.reload_run()
+        today = datetime.now(UTC).date()
+        # Today (or later) means "now"; an earlier date is the forecast as known that day.
+        as_of = None
+        if args.as_of is not None and args.as_of < today:
+            as_of = forecaster.check_as_of(end_of_day(args.as_of))
+        with db.read() as session:
+            ids = [p.id for p in list_pairs(session)]
+        rows = forecast_rows(forecaster, ids, as_of)
+        return _write_chunks(render(rows, FORECAST_COLUMNS, args.format), args.out)
+    finally:
+        db.dispose()
+
+
+def _invalid(field: str, message: str) -> Exception:
+    from signals.errors import InvalidInput
+
+    return InvalidInput.one(field, message)
+
+
+def _write_chunks(chunks: Iterator[str], out: Path | None) -> int:
+    if out is None:
+        for chunk in chunks:
+            sys.stdout.write(chunk)
+        return 0
+    with out.open("w", encoding="utf-8", newline="") as f:
+        for chunk in chunks:
+            f.write(chunk)
+    print(f"wrote {out}", file=sys.stderr)
     return 0
 
 
@@ -115,14 +191,42 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"{name}: loaded {r.created} {r.kind}")
     if job is not None:
         print(f"demo: queued refit job {job.id} (the server's worker runs it)")
-    if secret:
-        print(f"Admin key for the demo (shown once): {secret}")
-    else:
-        print(
-            "An admin key exists already; mint another with: "
-            "riftcast keys create --role admin --name NAME"
-        )
+    print(next_steps(settings, secret))
     return 0
+
+
+def next_steps(settings: Settings, secret: str | None) -> str:
+    """What to do once the server is up: where it is, the key, and one request to try —
+    after pages of install output, this block is what a new user looks for."""
+    url = f"http://{settings.host}:{settings.port}"
+    program = _program()
+    key = secret or "YOUR_KEY"
+    lines = ["", "Next steps", "----------", f"Dashboard and API:  {url}/   (docs: {url}/docs)"]
+    if secret:
+        lines.append(f"Admin key (shown once, keep it): {secret}")
+    else:
+        lines.append(
+            "An admin key exists already; mint another with:\n"
+            f"  {program} keys create --role admin --name NAME"
+        )
+    lines.append("Every pair's forecast, once the server below is up:")
+    lines.append(f'  curl -H "Authorization: Bearer {key}" {url}/v1/forecasts')
+    lines.append(
+        "The first fit runs in the server's worker (about a minute); forecasts come from the "
+        "priors until it is published."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _program() -> str:
+    """How this command was run (`.venv/bin/riftcast` from `make run`), so the lines
+    printed for the user work without an activated virtualenv."""
+    path = Path(sys.argv[0])
+    if path.name != "riftcast":
+        return "riftcast"
+    if path.is_absolute() and path.is_relative_to(Path.cwd()):
+        return str(path.relative_to(Path.cwd()))
+    return str(path)
 
 
 def _safe_url(settings: Settings) -> str:

@@ -38,6 +38,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from models.data import end_of_day
     from service.forecasting.forecaster import Forecaster
     from service.report import format_of, render_brief  # matplotlib: only for this command
+    from signals import ledger
     from signals.config import Settings
     from signals.db import Database
     from signals.errors import InvalidInput, NotFound
@@ -68,10 +69,11 @@ def cmd_report(args: argparse.Namespace) -> int:
                     names[fid] = fid
             evaluation = latest_evaluation(session, forecast.taxonomy_version)
             record = evaluation.model_dump(mode="json") if evaluation else None
+            live = ledger.summary(session)
     finally:
         db.dispose()
     if args.out.parent and not args.out.parent.exists():
         raise InvalidInput.one("out", f"the folder {args.out.parent} does not exist")
-    render_brief(forecast, history, args.out, fmt, names, record)
+    render_brief(forecast, history, args.out, fmt, names, record, live)
     print(f"wrote the brief of {args.pair} as of {forecast.as_of:%Y-%m-%d} to {args.out}")
     return 0

@@ -165,6 +165,16 @@ class Forecaster:
             raise InvalidInput.one("as_of", f"{value.isoformat()} is in the future")
         return value
 
+    def check_as_of(self, as_of: datetime) -> datetime:
+        """`as_of` as `forecast` reads it, or InvalidInput naming `as_of` (in the future, or
+        before any recorded data): a streamed export refuses a bad time before its first
+        byte, when it can still answer 422."""
+        when = self._as_of(as_of)
+        with self.db.read() as session:
+            if _before_any_data(session, when):
+                raise InvalidInput.one("as_of", f"{when.isoformat()} is before any recorded data")
+        return when
+
     # -- forecasts -----------------------------------------------------------------------
 
     def _state(self, arrays: EventArrays, day: float) -> PairState:

@@ -20,6 +20,7 @@ from service.cache import ForecastCache, etag_matches
 from service.deps import PairIdPath, Reader, get_cache
 from service.problems import STD_ERRORS, responses
 from service.schemas import UtcDatetime
+from signals import ledger
 from signals.db import Database
 from signals.errors import NotFound
 from signals.evaluations import latest_evaluation
@@ -54,7 +55,8 @@ def forecasts_report(
 ) -> Response:
     """The pair's brief: the forecast per horizon in words, its history with the events,
     the top drivers with their sources and the model run's diagnostics. Conditional with
-    `If-None-Match`: a brief changes only when its forecast or track record does."""
+    `If-None-Match`: a brief changes only when its forecast or track record does (the
+    recorded backtest, or the ledger's settled forecasts)."""
     forecaster = cache.require()
     entry = cache.get(pair_id) if as_of is None else cache.compute(pair_id, as_of, None)
     forecast = entry.forecast
@@ -69,17 +71,27 @@ def forecasts_report(
                 names[fid] = fid
         evaluation = latest_evaluation(session, forecast.taxonomy_version)
         record = evaluation.model_dump(mode="json") if evaluation else None
+        live = ledger.summary(session)
 
     def render() -> bytes:
         from service.report import render_brief  # matplotlib loads on the first brief
 
         history = forecaster.history(pair_id, horizon, None, end)
         buffer = io.BytesIO()
-        render_brief(forecast, history, buffer, "pdf", names, record)
+        render_brief(forecast, history, buffer, "pdf", names, record, live)
         return buffer.getvalue()
 
     briefs: BriefCache = request.app.state.briefs
-    key = (entry.etag, horizon, evaluation.id if evaluation else None, tuple(names.items()))
+    # The ledger's settled windows are in the key: the record the brief states changes
+    # when an outcome settles one (its open windows grow with every entry: left out).
+    settled = tuple(live.horizons)
+    key = (
+        entry.etag,
+        horizon,
+        evaluation.id if evaluation else None,
+        tuple(names.items()),
+        settled,
+    )
     etag = briefs.etag(key)
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
     if etag_matches(if_none_match, etag):

@@ -52,19 +52,26 @@ def test_keys_commands(env: Settings, db: Database, capsys: pytest.CaptureFixtur
     assert main(["keys", "revoke", "nothing-like-it"]) == 1
 
 
-def test_demo_prints_an_admin_key_once(
+def test_demo_ends_with_next_steps_and_prints_an_admin_key_once(
     env: Settings, db: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Issue 12, item 2: the key, the URL and a request to try close the output, and a
+    second run says how to mint a key instead of printing one."""
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
-    line = next(x for x in out.splitlines() if x.startswith("Admin key for the demo"))
-    secret = line.rsplit(" ", 1)[1]
+    block = out[out.index("Next steps") :]
+    secret = next(x for x in block.splitlines() if x.startswith("Admin key")).rsplit(" ", 1)[1]
+    url = f"http://{env.host}:{env.port}"
+    assert f"{url}/" in block
+    assert f'curl -H "Authorization: Bearer {secret}" {url}/v1/forecasts' in block
     with db.read() as s:
         key = access.verify_key(s, secret)
         assert key is not None and key.role == "admin"
         assert s.query(RefitJob).count() == 1
     assert main(["demo"]) == 0
-    assert "Admin key" not in capsys.readouterr().out
+    again = capsys.readouterr().out
+    assert "Admin key" not in again and secret not in again
+    assert "keys create --role admin" in again
 
 
 def test_pairs_lists_ids_and_a_wrong_or_reversed_id_is_answered_helpfully(

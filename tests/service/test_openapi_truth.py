@@ -12,7 +12,7 @@ from tests.service.conftest import PAIR, Keys
 
 def test_every_page_size_declares_its_maximum(demo_client: TestClient) -> None:
     paths = demo_client.get("/openapi.json").json()["paths"]
-    for path in ("/v1/events", "/v1/audit", "/v1/outcomes"):
+    for path in ("/v1/events", "/v1/audit", "/v1/outcomes", "/v1/forecasts/{pair_id}/ledger"):
         (limit,) = [p for p in paths[path]["get"]["parameters"] if p["name"] == "limit"]
         schema = limit["schema"].get("anyOf", [limit["schema"]])[0]
         assert schema["maximum"] == 500 and schema["minimum"] == 1, (path, limit)

@@ -478,3 +478,31 @@ def test_interval_ends_follow_the_point_estimate_s_rule(lo: float, hi: float, te
     assert pct_range(lo, hi) == text
     assert pct_range(lo, hi).startswith(pct(lo).removesuffix("%") + "–")
     assert pct_range(lo, hi).endswith("–" + pct(hi))
+
+
+def test_brief_states_the_ledger_record_behind_its_numbers(
+    brief_inputs: tuple[PairForecast, list[HistoryPoint]],
+) -> None:
+    """Issue 15: the brief says how the forecasts served so far have scored, or that none
+    has been settled yet (the figures: tests/service/test_ledger.py's hand computation)."""
+    from signals.ledger import HorizonTotals, Summary
+
+    forecast, history = brief_inputs
+    buffer = io.BytesIO()
+    render_brief(forecast, history, buffer, "pdf", NAMES, None, Summary(3, 12, ()))
+    text = assert_on_the_page(buffer.getvalue())
+    assert "no forecast in the ledger has been settled by an outcome yet" in text
+    assert "(3 forecasts kept, 12 windows open)" in text
+    totals = (HorizonTotals(30, 3, 1, 0.9834, 2), HorizonTotals(90, 3, 2, 0.62, 3))
+    buffer = io.BytesIO()
+    render_brief(forecast, history, buffer, "pdf", NAMES, RECORD, Summary(3, 2, totals))
+    text = assert_on_the_page(buffer.getvalue())
+    assert "6 settled forecast windows, 3 with a rupture; Brier 0.267" in text
+    assert "skill -0.20 against each horizon's base rate" in text
+    assert "inside the 90% interval in 5 of 6" in text
+
+
+def test_the_route_s_brief_states_the_ledger_record(brief_client: TestClient, keys: Keys) -> None:
+    r = brief_client.get(f"/v1/forecasts/{PAIR}/report.pdf", headers=keys.headers("reader"))
+    assert r.status_code == 200
+    assert "Live record: no forecast in the ledger has been settled" in pdf_text(r.content)

@@ -59,7 +59,12 @@ def test_concurrent_writers_wait_instead_of_failing(tmp_path: Path, taxonomy: Ta
 
 def test_migrations_go_up_and_down(settings: Settings) -> None:
     url = settings.resolved_database_url
-    assert current_revision(url) == head_revision(url) == "0002"
+    assert current_revision(url) == head_revision(url) == "0003"
+    downgrade(url, "0002")
+    db = Database(settings)
+    with db.read() as s:
+        assert "forecast_ledger" not in set(inspect(s.connection()).get_table_names())
+    db.dispose()
     downgrade(url, "0001")
     db = Database(settings)
     with db.read() as s:
@@ -78,4 +83,5 @@ def test_migrations_go_up_and_down(settings: Settings) -> None:
         tables = set(inspect(s.connection()).get_table_names())
         s.exec(text("SELECT count(ended_on) FROM indicator_event"))  # type: ignore[call-overload]
     assert {"faction", "pair", "indicator_event", "outcome", "model_run"} <= tables
+    assert {"forecast_ledger", "ledger_horizon", "ledger_score"} <= tables
     db.dispose()
