@@ -22,6 +22,7 @@ from typing import Any
 
 import anyio
 
+from models.precision import honest
 from service.auth import KeyCache
 from service.cache import Entry, ForecastCache
 from signals.access import revoked_among
@@ -75,9 +76,9 @@ def summary(entry: Entry) -> dict[str, Any]:
         "horizons": [
             {
                 "horizon_days": h.horizon_days,
-                "probability": h.probability,
-                "lower": h.lower,
-                "upper": h.upper,
+                "probability": honest(h.probability),
+                "lower": honest(h.lower),
+                "upper": honest(h.upper),
                 "phrase": h.phrase,
             }
             for h in f.horizons

@@ -162,6 +162,11 @@ def test_sse_update_and_alert(live: str, keys: Keys) -> None:
     assert "forecast" in names and "alert" in names, got
     update = next(d for n, d in got if n == "forecast")
     assert update["pair_id"] == PAIR
+    # The stream states the figures exactly as the API serves them (same rounding).
+    after = httpx.get(f"{live}/v1/forecasts/{PAIR}", headers=h)
+    assert update["etag"] == after.headers["etag"]
+    served = [(x["probability"], x["lower"], x["upper"]) for x in after.json()["horizons"]]
+    assert [(x["probability"], x["lower"], x["upper"]) for x in update["horizons"]] == served
     alert = next(d for n, d in got if n == "alert")
     assert alert["direction"] == ("up" if p1 > p0 else "down")
 
