@@ -26,6 +26,9 @@ import numpy as np
 
 from models.phrases import band_span, phrase
 
+# The longest horizon asked of the model: five years, about half the span of the history it
+# is fitted on; beyond it a weekly hazard extrapolates more than it knows.
+MAX_HORIZON_DAYS = 5 * 365
 SERIES_CHUNK_ELEMENTS = 2_000_000
 ARRIVAL_SEED = 0
 ARRIVAL_PATHS = 250  # random futures of new events, each shared by D / 250 posterior draws

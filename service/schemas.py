@@ -21,6 +21,7 @@ from pydantic import (
     Tag,
 )
 
+from models.forecast import MAX_HORIZON_DAYS
 from models.precision import honest
 from signals.schemas import EventIn, FactionIn, HypotheticalEventIn, OutcomeIn, RetractionIn
 
@@ -42,6 +43,8 @@ PRECISION_NOTE = (
     "Rounded to two significant figures of its distance from 0 or 1 (0.21, 0.035, 0.0041, "
     "0.987): the mean of about a thousand posterior draws is not known more precisely."
 )
+# A horizon in days, as the model can be asked for one.
+HorizonDays = Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS)]
 # A probability (or a change in one) as the model can honestly state it.
 Probability = Annotated[
     float, PlainSerializer(honest, return_type=float), Field(description=PRECISION_NOTE)
@@ -597,7 +600,7 @@ class WhatIfIn(BaseModel):
         description="One or more hypothetical events; faction_a and faction_b may be left out "
         "(the pair is in the URL).",
     )
-    horizons: list[Annotated[int, Field(ge=1, le=1825)]] | None = Field(
+    horizons: list[HorizonDays] | None = Field(
         None, max_length=20, description="Horizons in days; the configured ones when omitted."
     )
 

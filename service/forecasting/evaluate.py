@@ -16,6 +16,7 @@ from models.backtest import (
     rolling_origin,
 )
 from models.data import day_number
+from models.forecast import MAX_HORIZON_DAYS
 from models.hazard import CompiledHazard, FitConfig, Priors, TrainingData
 from models.priors import half_lives, priors_from
 from service.forecasting.loading import load_training
@@ -26,7 +27,6 @@ from signals.db import Database
 from signals.errors import InvalidInput
 from signals.taxonomy import Taxonomy
 
-MAX_HORIZON_DAYS = 5 * 365
 METHODS = ("laplace", "nuts")
 
 

@@ -57,7 +57,6 @@ from signals.schemas import EventIn, HypotheticalEventIn
 from signals.tables import IndicatorEvent, Pair
 from signals.taxonomy import Taxonomy
 
-MAX_HORIZON_DAYS = 5 * 365
 PRIOR_DRAWS = 1000
 EVENT_DRIVER_HORIZON = 90
 MAX_EVENT_DRIVERS = 20  # the events weighing most; bounds the cost for busy pairs
@@ -149,10 +148,10 @@ class Forecaster:
 
     def _horizons(self, horizons: Sequence[int] | None) -> tuple[int, ...]:
         values = tuple(horizons) if horizons else tuple(self.settings.horizons)
-        bad = [h for h in values if not 0 < h <= MAX_HORIZON_DAYS]
+        bad = [h for h in values if not 0 < h <= fc.MAX_HORIZON_DAYS]
         if bad:
             raise InvalidInput.one(
-                "horizon", f"{bad[0]} days is out of range: use 1 to {MAX_HORIZON_DAYS} days"
+                "horizon", f"{bad[0]} days is out of range: use 1 to {fc.MAX_HORIZON_DAYS} days"
             )
         return tuple(sorted(set(values)))
 

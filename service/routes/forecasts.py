@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 from sse_starlette import EventSourceResponse
 
+from models.forecast import MAX_HORIZON_DAYS
 from service.auth import Principal
 from service.cache import CACHE_CONTROL, ForecastCache, etag_matches
 from service.deps import PairIdPath, Reader, get_cache, get_settings
@@ -33,7 +34,9 @@ from signals.config import Settings
 router = APIRouter(prefix="/v1", tags=["forecasts"])
 
 IfNoneMatch = Header(None, alias="If-None-Match", max_length=2000)
-HORIZON_DOC = "Horizon in days (1–1825); repeat for several. The configured ones by default."
+HORIZON_DOC = (
+    f"Horizon in days (1–{MAX_HORIZON_DAYS}); repeat for several. The configured ones by default."
+)
 
 
 def conditional(body: bytes, etag: str, if_none_match: str | None) -> Response:
@@ -59,7 +62,10 @@ def _horizons(horizon: list[int] | None) -> list[int] | None:
 )
 async def forecasts_list(
     horizon: int | None = Query(
-        None, ge=1, le=1825, description="The horizon to sort by (one of the configured)."
+        None,
+        ge=1,
+        le=MAX_HORIZON_DAYS,
+        description="The horizon to sort by (one of the configured).",
     ),
     sort: Literal["-probability", "probability", "pair"] = Query(
         "-probability", description="Order: by probability at `horizon`, or by pair id."
@@ -193,7 +199,7 @@ async def forecasts_get(
 )
 def forecasts_history(
     pair_id: PairIdPath,
-    horizon: int = Query(90, ge=1, le=1825, description="Horizon in days."),
+    horizon: int = Query(90, ge=1, le=MAX_HORIZON_DAYS, description="Horizon in days."),
     start: IsoDate | None = Query(None, description="First date (a year back by default)."),
     end: IsoDate | None = Query(None, description="Last date (today by default)."),
     step_days: int = Query(7, ge=1, le=365, description="Days between points."),

@@ -15,6 +15,7 @@ from datetime import date
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 
+from models.forecast import MAX_HORIZON_DAYS
 from service.briefs import BriefCache
 from service.cache import ForecastCache, etag_matches
 from service.deps import PairIdPath, Reader, get_cache
@@ -48,7 +49,10 @@ def forecasts_report(
         None, description="The forecast as it could have been made then (events known then)."
     ),
     horizon: int = Query(
-        90, ge=1, le=1825, description="Horizon of the probability-over-time chart, in days."
+        90,
+        ge=1,
+        le=MAX_HORIZON_DAYS,
+        description="Horizon of the probability-over-time chart, in days.",
     ),
     cache: ForecastCache = Depends(get_cache),
     if_none_match: str | None = Header(None),
