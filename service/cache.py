@@ -55,6 +55,22 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return etag in tags
 
 
+def conditional(
+    body: bytes, etag: str, if_none_match: str | None
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """(status, headers, body) of a conditional GET of a cached body: 304 with no body when
+    the client holds `etag`, else 200. The one renderer of the route and the polling fast
+    path, so the two answer alike by construction."""
+    headers = [(b"etag", etag.encode()), (b"cache-control", CACHE_CONTROL.encode())]
+    if etag_matches(if_none_match, etag):
+        return 304, headers, b""
+    headers += [(b"content-length", str(len(body)).encode()), (b"content-type", JSON)]
+    return 200, headers, body
+
+
+JSON = b"application/json"
+
+
 def etag_of(body: bytes, *extra: str) -> str:
     digest = hashlib.sha256(body)
     for part in extra:

@@ -16,8 +16,8 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.auth import admit_cached
-from service.cache import CACHE_CONTROL, ForecastCache, etag_matches
+from service.auth import admit_cached, presented_key
+from service.cache import ForecastCache, conditional
 
 PREFIX = "/v1/forecasts/"
 MAX_HORIZONS = 20
@@ -37,18 +37,6 @@ def _horizons(query: bytes) -> list[int] | None:
     ):
         return None
     return [int(v) for _, v in pairs]
-
-
-def _presented_key(headers: dict[bytes, bytes]) -> str | None:
-    """The API key as the route's security schemes read it: `X-API-Key` first, then a
-    `Bearer` credential."""
-    api_key = headers.get(b"x-api-key", b"").decode("latin-1")
-    if api_key:
-        return api_key
-    scheme, _, credentials = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
-    if scheme.lower() == "bearer" and credentials:
-        return credentials
-    return None
 
 
 @dataclass(frozen=True)
@@ -85,7 +73,10 @@ class ForecastFastPath:
         if entry is None:
             return False
         headers = dict(scope["headers"])
-        presented = _presented_key(headers)
+        presented = presented_key(
+            headers.get(b"x-api-key", b"").decode("latin-1"),
+            headers.get(b"authorization", b"").decode("latin-1"),
+        )
         if_none_match = headers.get(b"if-none-match", b"").decode("latin-1")
         if presented is None or len(if_none_match) > MAX_IF_NONE_MATCH:
             return False
@@ -93,15 +84,7 @@ class ForecastFastPath:
             return False
         scope["route"] = self.route
         cache.metrics.cache.labels("hit").inc()  # type: ignore[union-attr]
-        raw = [(b"etag", entry.etag.encode()), (b"cache-control", CACHE_CONTROL.encode())]
-        if etag_matches(if_none_match, entry.etag):
-            await send({"type": "http.response.start", "status": 304, "headers": raw})
-            await send({"type": "http.response.body", "body": b""})
-            return True
-        raw += [
-            (b"content-length", str(len(entry.body)).encode()),
-            (b"content-type", b"application/json"),
-        ]
-        await send({"type": "http.response.start", "status": 200, "headers": raw})
-        await send({"type": "http.response.body", "body": entry.body})
+        status, raw, body = conditional(entry.body, entry.etag, if_none_match)
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": body})
         return True

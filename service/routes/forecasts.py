@@ -15,7 +15,7 @@ from sse_starlette import EventSourceResponse
 
 from models.forecast import MAX_HORIZON_DAYS
 from service.auth import Principal
-from service.cache import CACHE_CONTROL, ForecastCache, etag_matches
+from service.cache import ForecastCache, conditional
 from service.deps import PairIdPath, Reader, get_cache, get_settings
 from service.problems import STD_ERRORS, ApiError, FieldError, responses
 from service.schemas import (
@@ -39,11 +39,12 @@ HORIZON_DOC = (
 )
 
 
-def conditional(body: bytes, etag: str, if_none_match: str | None) -> Response:
-    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
-    if etag_matches(if_none_match, etag):
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type="application/json", headers=headers)
+def conditional_response(body: bytes, etag: str, if_none_match: str | None) -> Response:
+    """The cached body, or 304, exactly as the polling fast path sends it."""
+    status, headers, content = conditional(body, etag, if_none_match)
+    response = Response(content, status_code=status)
+    response.raw_headers = headers
+    return response
 
 
 def _horizons(horizon: list[int] | None) -> list[int] | None:
@@ -87,7 +88,7 @@ async def forecasts_list(
     if found is None:
         found = await anyio.to_thread.run_sync(cache.listing, h, sort)
     body, etag = found
-    return conditional(body, etag, if_none_match)
+    return conditional_response(body, etag, if_none_match)
 
 
 @router.get(
@@ -188,7 +189,7 @@ async def forecasts_get(
         entry = await anyio.to_thread.run_sync(cache.get, pair_id, hz)
     elif entry is None:
         entry = await anyio.to_thread.run_sync(cache.compute, pair_id, as_of, hz, on)
-    return conditional(entry.body, entry.etag, if_none_match)
+    return conditional_response(entry.body, entry.etag, if_none_match)
 
 
 @router.get(
@@ -208,7 +209,7 @@ def forecasts_history(
 ) -> Response:
     """The pair's forecast over time at one horizon, for charts."""
     body, etag = cache.history(pair_id, horizon, start, end, step_days)
-    return conditional(body, etag, if_none_match)
+    return conditional_response(body, etag, if_none_match)
 
 
 @router.post(
