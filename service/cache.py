@@ -14,10 +14,10 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from service.metrics import Metrics
 from service.schemas import ForecastHistory, ForecastPublic, HistoryPointPublic
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from models.results import PairForecast
     from service.forecasting.forecaster import Forecaster
     from service.forecasting.ledger import LedgerRecorder
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,47 @@ def etag_of(body: bytes, *extra: str) -> str:
     return f'"{digest.hexdigest()[:32]}"'
 
 
+@dataclass
+class _Flight:
+    done: threading.Event
+    value: Any = None
+    error: BaseException | None = None
+
+
+class SingleFlight:
+    """One computation per key at a time: whoever asks for a key while it is being computed
+    waits for that result instead of computing it again. After a write, a dashboard's worth
+    of concurrent polls then costs one rebuild, not one each. Keys carry the cache version
+    they were asked at, so a request that arrives after a write never gets a result begun
+    before it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._flights: dict[Hashable, _Flight] = {}
+
+    def do(self, key: Hashable, compute: Callable[[], T]) -> T:
+        with self._lock:
+            flight = self._flights.get(key)
+            leader = flight is None
+            if flight is None:
+                flight = self._flights[key] = _Flight(threading.Event())
+        if not leader:
+            flight.done.wait()
+            if flight.error is not None:
+                raise flight.error
+            return flight.value  # type: ignore[no-any-return]
+        try:
+            flight.value = compute()
+        except BaseException as exc:
+            flight.error = exc
+            raise
+        finally:
+            with self._lock:
+                del self._flights[key]
+            flight.done.set()
+        return flight.value  # type: ignore[no-any-return]
+
+
 class ForecastCache:
     def __init__(self, forecaster: Forecaster, metrics: Metrics, max_age: float) -> None:
         self.forecaster = forecaster
@@ -90,6 +133,7 @@ class ForecastCache:
         # Every pair's forecast in one body, per (horizon, order, day); dropped on any write.
         self._listings: dict[tuple[int, str, str], tuple[bytes, str, float]] = {}
         self._listing_version = 0
+        self._flights = SingleFlight()  # one computation of an entry or a listing at a time
         # A pair's chart series, per (pair, horizon, start, end, step, day); dropped with it.
         self._histories: dict[tuple[Any, ...], tuple[bytes, str]] = {}
         # The forecast ledger's recorder: told of every headline computed and every drop.
@@ -123,15 +167,19 @@ class ForecastCache:
             self.metrics.cache.labels("hit").inc()
             return entry
         self.metrics.cache.labels("miss").inc()
-        forecast = forecaster.forecast(pair_id, None, hz or None)
-        body = serialise(forecast)
-        entry = Entry(body, etag_of(body), forecast, time.monotonic())
-        with self._lock:
-            if version == (self._generation, self._versions.get(pair_id, 0)):
-                self._entries[key] = entry
-        if not hz and self.recorder is not None:  # the headline: the configured horizons
-            self.recorder.served(entry)
-        return entry
+
+        def compute() -> Entry:
+            forecast = forecaster.forecast(pair_id, None, hz or None)
+            body = serialise(forecast)
+            entry = Entry(body, etag_of(body), forecast, time.monotonic())
+            with self._lock:
+                if version == (self._generation, self._versions.get(pair_id, 0)):
+                    self._entries[key] = entry
+            if not hz and self.recorder is not None:  # the headline: configured horizons
+                self.recorder.served(entry)
+            return entry
+
+        return self._flights.do(("entry", *key, *version), compute)
 
     def compute(
         self,
@@ -164,6 +212,12 @@ class ForecastCache:
         key = (horizon, order, utcnow().date().isoformat())
         with self._lock:
             version = self._listing_version
+        return self._flights.do(
+            ("listing", *key, version), lambda: self._build_listing(key, version)
+        )
+
+    def _build_listing(self, key: tuple[int, str, str], version: int) -> tuple[bytes, str]:
+        horizon, order, _ = key
         with self.require().db.read() as session:
             pair_ids = [p.id for p in list_pairs(session)]
         entries = [self.get(pid) for pid in pair_ids]

@@ -1,0 +1,94 @@
+"""The forecast cache under concurrent readers: one computation per change."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from service.app import make_forecaster
+from service.cache import ForecastCache
+from service.metrics import Metrics
+from signals.config import Settings
+from signals.db import Database
+from signals.factions import list_pairs
+from signals.taxonomy import Taxonomy
+from tests.service.conftest import PAIR
+
+READERS = 8
+
+
+def _counting_cache(
+    db: Database, settings: Settings, taxonomy: Taxonomy
+) -> tuple[ForecastCache, Counter[str]]:
+    forecaster = make_forecaster(db, settings, taxonomy)
+    calls: Counter[str] = Counter()
+    compute = forecaster.forecast
+
+    def counted(pair_id: str, *args: Any, **kwargs: Any) -> Any:
+        calls[pair_id] += 1
+        return compute(pair_id, *args, **kwargs)
+
+    forecaster.forecast = counted  # type: ignore[method-assign]
+    return ForecastCache(forecaster, Metrics(), 60.0), calls
+
+
+def _at_once(n: int, call: Callable[[], object]) -> list[object]:
+    barrier = threading.Barrier(n)
+    out: list[object] = []
+
+    def run() -> None:
+        barrier.wait()
+        out.append(call())
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+def test_concurrent_polls_after_a_write_rebuild_the_listing_once(
+    demo: Database, settings: Settings, taxonomy: Taxonomy
+) -> None:
+    """Issue 16: every concurrent request for the listing after a change is answered by one
+    rebuild — each pair's forecast computed once, not once per request."""
+    cache, calls = _counting_cache(demo, settings, taxonomy)
+    with demo.read() as s:
+        pairs = {p.id for p in list_pairs(s)}
+    bodies = _at_once(READERS, lambda: cache.listing(90, "-probability"))
+    assert len(set(bodies)) == 1
+    assert calls == Counter(dict.fromkeys(pairs, 1))
+    cache.invalidate([PAIR])  # a write to one pair
+    calls.clear()
+    after = _at_once(READERS, lambda: cache.listing(90, "-probability"))
+    assert len(set(after)) == 1
+    assert calls == Counter({PAIR: 1})
+
+
+def test_a_request_after_a_write_never_gets_a_forecast_begun_before_it(
+    demo: Database, settings: Settings, taxonomy: Taxonomy
+) -> None:
+    """Single flight joins requests of one cache version only: a request that arrives after
+    an invalidation starts its own computation rather than wait for an older one."""
+    cache, calls = _counting_cache(demo, settings, taxonomy)
+    started, release = threading.Event(), threading.Event()
+    compute = cache.forecaster.forecast
+
+    def slow(pair_id: str, *args: Any, **kwargs: Any) -> Any:
+        started.set()
+        release.wait(30)
+        return compute(pair_id, *args, **kwargs)
+
+    cache.forecaster.forecast = slow  # type: ignore[method-assign]
+    first = threading.Thread(target=cache.get, args=(PAIR,))
+    first.start()
+    assert started.wait(30)
+    cache.invalidate([PAIR])
+    cache.forecaster.forecast = compute  # type: ignore[method-assign]
+    cache.get(PAIR)  # not blocked by the computation begun before the write
+    release.set()
+    first.join(30)
+    assert calls[PAIR] == 2
