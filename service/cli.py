@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from service.commands import data, extract, keys, model, report, serve
 from signals.errors import DomainError
@@ -26,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a command; a domain error prints its problems and exits 1, never a traceback."""
     args = build_parser().parse_args(argv)
+    existed = _database_exists()
     try:
         return int(args.func(args) or 0)
     except BrokenPipeError:  # `riftcast … | head`: the reader has gone, which is no error
@@ -37,6 +40,48 @@ def main(argv: Sequence[str] | None = None) -> int:
             for problem in exc.problems:
                 print(f"  {problem}", file=sys.stderr)
         return 1
+    except Exception as exc:
+        return _database_trouble(exc, existed)
+
+
+def _database_exists() -> bool | None:
+    """Whether the SQLite file the settings name exists before the command runs (None for
+    other databases); read lazily, so `--help` and usage errors load no database code."""
+    from signals.config import Settings
+    from signals.db import sqlite_file
+
+    path = sqlite_file(Settings())
+    return None if path is None else path.exists()
+
+
+def _database_trouble(exc: Exception, existed: bool | None) -> int:
+    """A database that cannot be reached, or was never migrated (often: a command run
+    from another directory, where `./data` is not the one `make run` set up), is said in a
+    line with what to do, and the empty file SQLite created for it is not left behind.
+    Anything else is re-raised: a bug deserves its traceback."""
+    from signals.config import Settings
+    from signals.db import missing_schema, safe_url, sqlite_file, unreachable
+
+    settings = Settings()
+    if unreachable(exc):
+        first = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        print(f"error: cannot use the database {safe_url(settings)}: {first}", file=sys.stderr)
+        return 1
+    if not missing_schema(exc):
+        raise exc
+    path = sqlite_file(settings)
+    if path is not None and existed is False:
+        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            leftover.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            path.parent.rmdir()  # only when empty: never another file of the user's
+    print(
+        f"error: the database {safe_url(settings)} holds no Riftcast tables. Run "
+        "`riftcast db upgrade` to create them, or point RIFTCAST_DATA_DIR (or "
+        "RIFTCAST_DATABASE_URL) at an existing database.",
+        file=sys.stderr,
+    )
+    return 1
 
 
 if __name__ == "__main__":

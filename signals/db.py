@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 from signals.config import Settings
@@ -90,3 +91,37 @@ def _sqlite_engine(url: str, begin: str) -> Engine:
         conn.exec_driver_sql(begin)
 
     return engine
+
+
+def missing_schema(exc: BaseException) -> bool:
+    """Whether `exc` is the database saying a table does not exist: it was never migrated
+    (SQLite's "no such table", PostgreSQL's undefined table)."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    if not isinstance(exc, OperationalError | ProgrammingError):
+        return False
+    text = str(exc.orig)
+    return "no such table" in text or ("relation" in text and "does not exist" in text)
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether `exc` is a failure to connect (no server, no such database, refused)."""
+    from sqlalchemy.exc import OperationalError
+
+    text = str(getattr(exc, "orig", ""))
+    return isinstance(exc, OperationalError) and (
+        "connection" in text or "unable to open database file" in text
+    )
+
+
+def sqlite_file(settings: Settings) -> Path | None:
+    """The SQLite database file the settings point at; None for other databases."""
+    url = make_url(settings.resolved_database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)
+
+
+def safe_url(settings: Settings) -> str:
+    """The database URL with any password hidden, to print."""
+    return make_url(settings.resolved_database_url).render_as_string(hide_password=True)

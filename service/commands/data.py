@@ -54,12 +54,13 @@ def register(sub: Any) -> None:
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
     from signals.config import Settings
+    from signals.db import safe_url
     from signals.migrate import upgrade
 
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url, args.revision)
-    print(f"database at {args.revision}: {_safe_url(settings)}")
+    print(f"database at {args.revision}: {safe_url(settings)}")
     return 0
 
 
@@ -227,14 +228,6 @@ def _program() -> str:
     if path.is_absolute() and path.is_relative_to(Path.cwd()):
         return str(path.relative_to(Path.cwd()))
     return str(path)
-
-
-def _safe_url(settings: Settings) -> str:
-    url = settings.resolved_database_url
-    if "@" in url:  # hide credentials
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return url
 
 
 def cmd_pairs(args: argparse.Namespace) -> int:
