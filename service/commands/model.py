@@ -212,6 +212,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if args.pairs < 2 or args.weeks < 4:
         raise InvalidInput.one("pairs", "simulate at least 2 pairs over at least 4 weeks")
     taxonomy = load_taxonomy(Settings().taxonomy_file)
+    started = time.monotonic()
     world = simulate(
         n_pairs=args.pairs,
         n_weeks=args.weeks,
@@ -220,6 +221,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         grading_weight=taxonomy.grading_weight,
         priors=priors_from(taxonomy),
         activity_half_life=activity_half_life(taxonomy),
+    )
+    # Drawing takes well under a second even for hundreds of pairs over ten years, so one
+    # line of what was drawn is the progress report; a bar would only flicker.
+    print(
+        f"simulate: {world.n_pairs} pairs over {args.weeks} weeks: {len(world.events)} events, "
+        f"{int((world.ruptured_at >= 0).sum())} ruptures ({time.monotonic() - started:.1f} s)",
+        file=sys.stderr,
     )
     write_import_files(world, args.out, args.start)
     print(f"wrote factions.csv, events.csv, outcomes.csv and params.json to {args.out}")

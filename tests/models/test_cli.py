@@ -30,6 +30,9 @@ def test_simulate_import_and_backtest(
     )
     params = json.loads((out / "params.json").read_text())
     assert len(params["alpha"]) == 40 and len(params["beta"]) == len(params["column_keys"])
+    n_events = sum(1 for _ in (out / "events.csv").open()) - 1
+    said = capsys.readouterr().err  # what was drawn, on stderr (item 5 of issue 12)
+    assert f"simulate: 40 pairs over 156 weeks: {n_events} events," in said
     for kind in ("factions", "events", "outcomes"):
         assert main(["import", kind, str(out / f"{kind}.csv")]) == 0
     capsys.readouterr()
