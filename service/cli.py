@@ -71,7 +71,8 @@ def _database_trouble(exc: Exception, existed: bool | None) -> int:
         raise exc
     path = sqlite_file(settings)
     if path is not None and existed is False:
-        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        for suffix in ("", "-wal", "-shm", ".write-lock"):
+            leftover = Path(f"{path}{suffix}")
             leftover.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             path.parent.rmdir()  # only when empty: never another file of the user's

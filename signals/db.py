@@ -4,10 +4,20 @@ SQLite is opened in WAL mode with `synchronous=FULL` (an acknowledged commit sur
 power cut) and a busy timeout. Write transactions start with `BEGIN IMMEDIATE`, so two
 writers queue on the lock instead of one failing half-way with "database is locked"; read
 transactions use a plain deferred `BEGIN` and never block writers under WAL.
+
+SQLite's own queue for that lock is a busy handler that sleeps and retries, up to 100 ms a
+sleep: with eight concurrent writers the unlucky one waited most of a second. So writers
+first take their turn on a lock that wakes the next waiter the moment it is released —
+a thread lock within the process, then `flock` on a file beside the database across
+processes (the CLI, other workers) — and reach `BEGIN IMMEDIATE` one at a time.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,9 +39,12 @@ class Database:
         self.settings = settings
         self.url = settings.resolved_database_url
         self.is_sqlite = self.url.startswith("sqlite")
+        self._turn: WriteTurn | None = None
         if self.is_sqlite:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-            self.write_engine = _sqlite_engine(self.url, begin="BEGIN IMMEDIATE")
+            path = sqlite_file(settings)
+            self._turn = WriteTurn(Path(f"{path}.write-lock") if path else None)
+            self.write_engine = _sqlite_engine(self.url, "BEGIN IMMEDIATE", self._turn)
             self.read_engine = _sqlite_engine(self.url, begin="BEGIN")
         else:
             self.write_engine = create_engine(
@@ -62,15 +75,90 @@ class Database:
             session.connection().execute(text("SELECT 1"))
 
     def dispose(self) -> None:
+        if self._turn is not None:
+            self._turn.close()
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()
 
 
-def _sqlite_engine(url: str, begin: str) -> Engine:
+class WriteTurn:
+    """Writers one at a time, woken in turn: a thread lock, and an exclusive `flock` on
+    `path` (when given) while a transaction holds the turn. Neither is owned by a thread:
+    a write transaction may begin in one worker thread and commit in another."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._lock = threading.Lock()
+        self._path = path
+        self._fd: int | None = None  # opened at the first write: reading creates no file
+
+    def acquire(self) -> None:
+        self._lock.acquire()
+        try:
+            if self._path is not None:
+                if self._fd is None:
+                    self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def release(self) -> None:
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._lock.release()
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _turn_connection(turn: WriteTurn) -> type[sqlite3.Connection]:
+    """A DB-API connection class that gives the turn back once its transaction has
+    committed or rolled back (after, not before: the next writer must not meet the lock)."""
+
+    class TurnConnection(sqlite3.Connection):
+        holds_turn = False
+
+        def _give_back(self) -> None:
+            if self.holds_turn:
+                self.holds_turn = False
+                turn.release()
+
+        def commit(self) -> None:
+            try:
+                super().commit()
+            finally:
+                self._give_back()
+
+        def rollback(self) -> None:
+            try:
+                super().rollback()
+            finally:
+                self._give_back()
+
+        def close(self) -> None:
+            try:
+                super().close()
+            finally:
+                self._give_back()
+
+    return TurnConnection
+
+
+def _sqlite_engine(url: str, begin: str, turn: WriteTurn | None = None) -> Engine:
+    connect_args: dict[str, Any] = {
+        "check_same_thread": False,
+        "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+    }
+    if turn is not None:
+        connect_args["factory"] = _turn_connection(turn)
     engine = create_engine(
         url,
-        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        connect_args=connect_args,
         pool_size=8,
         max_overflow=16,
     )
@@ -88,7 +176,17 @@ def _sqlite_engine(url: str, begin: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(begin)
+        if turn is None:
+            conn.exec_driver_sql(begin)
+            return
+        raw = conn.connection.dbapi_connection
+        turn.acquire()
+        try:
+            conn.exec_driver_sql(begin)
+        except BaseException:
+            turn.release()
+            raise
+        raw.holds_turn = True
 
     return engine
 

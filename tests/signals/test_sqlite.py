@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from pathlib import Path
 
@@ -85,3 +87,69 @@ def test_migrations_go_up_and_down(settings: Settings) -> None:
     assert {"faction", "pair", "indicator_event", "outcome", "model_run"} <= tables
     assert {"forecast_ledger", "ledger_horizon", "ledger_score"} <= tables
     db.dispose()
+
+
+def _turn_is_free(settings: Settings) -> bool:
+    """Whether another process could take the write turn now (a non-blocking flock)."""
+    fd = os.open(f"{settings.data_dir / 'riftcast.db'}.write-lock", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+    return True
+
+
+def test_writers_take_turns_across_processes(tmp_path: Path) -> None:
+    """A write transaction holds the turn (an flock beside the database) from BEGIN to
+    COMMIT or ROLLBACK, so writers of every process queue on it and are woken in turn
+    instead of sleeping in SQLite's busy handler; reads never take it."""
+    settings = Settings(data_dir=tmp_path)
+    upgrade(settings.resolved_database_url)
+    db = Database(settings)
+    try:
+        assert _turn_is_free(settings)
+        with db.read() as s:
+            s.execute(text("SELECT 1"))
+            assert _turn_is_free(settings)
+        with db.write() as s:
+            s.execute(text("SELECT 1"))
+            assert not _turn_is_free(settings)
+        assert _turn_is_free(settings)
+        try:
+            with db.write() as s:
+                s.execute(text("SELECT 1"))
+                raise RuntimeError("roll back")
+        except RuntimeError:
+            pass
+        assert _turn_is_free(settings)
+    finally:
+        db.dispose()
+
+
+def test_a_write_begun_in_one_thread_may_end_in_another(tmp_path: Path) -> None:
+    """FastAPI runs a dependency's setup and teardown in different worker threads: the
+    turn is not owned by a thread, so the next writer is not locked out."""
+    settings = Settings(data_dir=tmp_path)
+    upgrade(settings.resolved_database_url)
+    db = Database(settings)
+    try:
+        unit = db.write()
+        session = unit.__enter__()
+        session.execute(text("SELECT 1"))
+        ended = threading.Thread(target=unit.__exit__, args=(None, None, None))
+        ended.start()
+        ended.join(30)
+        assert not ended.is_alive() and _turn_is_free(settings)
+        done = threading.Event()
+
+        def write() -> None:
+            with db.write() as s:
+                s.execute(text("SELECT 1"))
+            done.set()
+
+        threading.Thread(target=write, daemon=True).start()
+        assert done.wait(30)
+    finally:
+        db.dispose()
