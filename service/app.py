@@ -107,6 +107,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         async with anyio.create_task_group() as tg:
             tg.start_soon(poller.run)
+            if settings.warm_cache:
+                tg.start_soon(_warm, cache, settings.horizons[0])
             tg.start_soon(app.state.refusals.run, db)
             yield
             tg.cancel_scope.cancel()
@@ -115,6 +117,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await anyio.to_thread.run_sync(recorder.stop)
         poller.close()
         db.dispose()
+
+
+async def _warm(cache: ForecastCache, horizon: int) -> None:
+    """Build what dashboards poll first — the listing, and with it every pair's forecast —
+    in the background once serving has begun, so the first polls are answered from the
+    cache instead of all waiting on one cold build."""
+    try:
+        await anyio.to_thread.run_sync(cache.listing, horizon, "-probability")
+    except Exception:  # a cold cache is slower, not wrong: the first request builds it
+        log.exception("warming the forecast cache failed")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -1,6 +1,7 @@
 """The polling fast path: a cached forecast answered before FastAPI's routing.
 
-Dashboards poll `GET /v1/forecasts/{pair}` every few seconds. Once that forecast is cached
+Dashboards poll `GET /v1/forecasts/{pair}` and the listing `GET /v1/forecasts` every few
+seconds. Once that forecast is cached
 and the caller's key was verified moments ago, the answer needs no validation, no database
 and no computation: only the key check, the rate limit and the stored bytes. This pure ASGI
 middleware serves exactly that case and passes everything else — a cache miss, an unknown
@@ -19,7 +20,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from service.auth import admit_cached, presented_key
 from service.cache import ForecastCache, conditional
 
-PREFIX = "/v1/forecasts/"
+LISTING = "/v1/forecasts"
+PREFIX = LISTING + "/"
+SORTS = ("-probability", "probability", "pair")
 MAX_HORIZONS = 20
 MAX_IF_NONE_MATCH = 2000
 
@@ -39,39 +42,75 @@ def _horizons(query: bytes) -> list[int] | None:
     return [int(v) for _, v in pairs]
 
 
+def _listing_query(query: bytes, horizons: list[int]) -> tuple[int, str] | None:
+    """(horizon, sort) of a listing query the route would accept as it is, or None."""
+    try:
+        pairs = parse_qsl(query.decode("ascii"), keep_blank_values=True, strict_parsing=True)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    params = dict(pairs)
+    if len(params) != len(pairs) or not set(params) <= {"horizon", "sort"}:
+        return None
+    sort = params.get("sort", SORTS[0])
+    text = params.get("horizon", str(horizons[0]))
+    if sort not in SORTS or not (text.isascii() and text.isdigit()) or int(text) not in horizons:
+        return None
+    return int(text), sort
+
+
 @dataclass(frozen=True)
 class RouteLabel:
     """What the metrics middleware reads of the route it stands in for: its template."""
 
-    path: str = PREFIX + "{pair_id}"
+    path: str
 
 
 class ForecastFastPath:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.route = RouteLabel()
+        self.route = RouteLabel(PREFIX + "{pair_id}")
+        self.listing_route = RouteLabel(LISTING)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] != "http"
             or scope["method"] != "GET"
-            or not scope["path"].startswith(PREFIX)
+            or not scope["path"].startswith(LISTING)
             or not await self._answer(scope, send)
         ):
             await self.app(scope, receive, send)
 
     async def _answer(self, scope: Scope, send: Send) -> bool:
-        pair_id = scope["path"][len(PREFIX) :]
-        if not pair_id or "/" in pair_id or pair_id == "stream":
-            return False
-        horizons = _horizons(scope.get("query_string", b""))
-        if horizons is None:
-            return False
         state = scope["app"].state
         cache: ForecastCache | None = getattr(state, "cache", None)
-        entry = cache.peek(pair_id, horizons, count=False) if cache is not None else None
+        if cache is None:
+            return False
+        query = scope.get("query_string", b"")
+        if scope["path"] == LISTING:
+            asked = _listing_query(query, list(state.settings.horizons))
+            found = cache.peek_listing(*asked) if asked is not None else None
+            if found is None:
+                return False
+            return await self._send(scope, send, *found, self.listing_route)
+        pair_id = scope["path"][len(PREFIX) :]
+        if not scope["path"].startswith(PREFIX) or not pair_id or "/" in pair_id:
+            return False
+        if pair_id == "stream":
+            return False
+        horizons = _horizons(query)
+        if horizons is None:
+            return False
+        entry = cache.peek(pair_id, horizons, count=False)
         if entry is None:
             return False
+        return await self._send(scope, send, entry.body, entry.etag, self.route)
+
+    async def _send(
+        self, scope: Scope, send: Send, body: bytes, etag: str, route: RouteLabel
+    ) -> bool:
+        """The stored answer, when the caller's key was verified moments ago; False (take
+        the route) otherwise."""
+        state = scope["app"].state
         headers = dict(scope["headers"])
         presented = presented_key(
             headers.get(b"x-api-key", b"").decode("latin-1"),
@@ -82,9 +121,9 @@ class ForecastFastPath:
             return False
         if admit_cached(state, presented, "reader") is None:
             return False
-        scope["route"] = self.route
-        cache.metrics.cache.labels("hit").inc()  # type: ignore[union-attr]
-        status, raw, body = conditional(entry.body, entry.etag, if_none_match)
+        scope["route"] = route
+        state.cache.metrics.cache.labels("hit").inc()
+        status, raw, body = conditional(body, etag, if_none_match)
         await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": body})
         return True

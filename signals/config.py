@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     )
     worker_poll_seconds: float = 2.0
     run_worker: bool = Field(default=True, description="Start the refit worker inside `serve`.")
+    warm_cache: bool = Field(
+        default=True,
+        description="Build the forecast listing (and every pair's forecast) in the background "
+        "at start, so the first polls find it cached.",
+    )
     fit_draws: int = Field(default=2000, description="Posterior draws per chain.")
     fit_tune: int = 1000
     fit_chains: int = Field(default=2, description="Chains (run in parallel, one per core).")

@@ -74,13 +74,15 @@ def settings(db_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> It
     data_dir.mkdir()
     if db_kind == "sqlite":
         shutil.copy(request.getfixturevalue("sqlite_template"), data_dir / "riftcast.db")
-        yield Settings(data_dir=data_dir, database_url=None, run_worker=False)
+        yield Settings(data_dir=data_dir, database_url=None, run_worker=False, warm_cache=False)
         return
     template = request.getfixturevalue("pg_template")
     name = f"riftcast_t_{_worker()}_{os.getpid()}_{next(_counter)}"
     _pg_exec(f"CREATE DATABASE {name} TEMPLATE {template}")
     try:
-        yield Settings(data_dir=data_dir, database_url=_pg_url(name), run_worker=False)
+        yield Settings(
+            data_dir=data_dir, database_url=_pg_url(name), run_worker=False, warm_cache=False
+        )
     finally:
         _pg_exec(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 

@@ -53,6 +53,7 @@ def riftcast_serve(
         **os.environ,
         "RIFTCAST_DATA_DIR": str(settings.data_dir),
         "RIFTCAST_RUN_WORKER": "false",
+        "RIFTCAST_WARM_CACHE": "false",
         "RIFTCAST_RATE_LIMIT_PER_MINUTE": "0",
         **(extra_env or {}),
     }

@@ -129,3 +129,52 @@ def test_over_its_rate_a_key_gets_the_routes_429(
         codes = [c.get(URL, headers=h).status_code for _ in range(4)]
         assert codes == [200, 200, 200, 429]
         assert int(c.get(URL, headers=h).headers["retry-after"]) >= 1
+
+
+def test_the_cached_listing_is_answered_as_the_route_does_and_odd_queries_pass(
+    demo_client: TestClient, keys: Keys, settings: Settings
+) -> None:
+    """Issue 16: dashboards poll the listing too; once built it is answered before routing,
+    byte for byte as the route answers it, and anything the route would judge goes on."""
+    h = keys.headers("reader")
+    slow = demo_client.get("/v1/forecasts?sort=pair", headers=h)
+    assert slow.status_code == 200
+    sent, passed = fast(demo_client, "/v1/forecasts", "sort=pair", list(h.items()))
+    assert not passed
+    start, body = sent
+    assert start["status"] == 200 and body["body"] == slow.content
+    headers = {k.decode(): v.decode() for k, v in start["headers"]}
+    for name in ("etag", "cache-control", "content-type", "content-length"):
+        assert headers[name] == slow.headers[name]
+    first = settings.horizons[0]
+    sent, passed = fast(
+        demo_client,
+        "/v1/forecasts",
+        f"horizon={first}&sort=pair",
+        [*h.items(), ("If-None-Match", slow.headers["etag"])],
+    )
+    assert not passed and sent[0]["status"] == 304
+    for query in (
+        "",  # the default sort was never built: a miss
+        "sort=pair&sort=pair",
+        "sort=sideways",
+        "horizon=7&sort=pair",  # not a configured horizon: the route's 422
+        "sort=pair&as_of=2025-01-01T00:00:00Z",
+    ):
+        _, passed = fast(demo_client, "/v1/forecasts", query, list(h.items()))
+        assert passed, query
+    _, passed = fast(demo_client, "/v1/forecasts", "sort=pair", [("X-API-Key", "rk_nope")])
+    assert passed
+
+
+def test_the_listing_is_built_at_start(settings: Settings, keys: Keys, demo: Database) -> None:
+    """With RIFTCAST_WARM_CACHE (the default), serving starts building the listing at
+    once, so the first polls find it cached."""
+    app = create_app(settings.model_copy(update={"warm_cache": True}))
+    with TestClient(app) as client:
+        deadline = time.monotonic() + 120  # generous: a busy machine computes slowly
+        while app.state.cache.peek_listing(settings.horizons[0], "-probability") is None:
+            assert time.monotonic() < deadline, "the listing was not built"
+            time.sleep(0.05)
+        r = client.get("/v1/forecasts", headers=keys.headers("reader"))
+        assert r.status_code == 200 and r.json()["items"]
