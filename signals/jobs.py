@@ -24,13 +24,18 @@ CLAIM_LOCK_KEY = 0x52494654  # "RIFT": the advisory lock id of the claim on Post
 ACTIVE = ("queued", "running")
 
 
-def enqueue(session: Session, reason: str, by: str) -> RefitJob:
-    """Queue a refit; if one is already queued (not yet running), that one is returned."""
-    queued = session.exec(
+def queued(session: Session) -> RefitJob | None:
+    """The refit waiting to run (not yet claimed), if any: the one the next change joins."""
+    return session.exec(
         select(RefitJob).where(RefitJob.status == "queued").order_by(col(RefitJob.created_at))
     ).first()
-    if queued is not None:
-        return queued
+
+
+def enqueue(session: Session, reason: str, by: str) -> RefitJob:
+    """Queue a refit; if one is already queued (not yet running), that one is returned."""
+    waiting = queued(session)
+    if waiting is not None:
+        return waiting
     job = RefitJob(
         id=new_id(),
         status="queued",

@@ -17,6 +17,7 @@ from signals.changes import note_change
 from signals.clock import new_id, to_utc, utcnow
 from signals.errors import FieldProblem, InvalidInput
 from signals.factions import ensure_pair, missing_factions
+from signals.jobs import enqueue
 from signals.ledger import settle
 from signals.schemas import OutcomeIn
 from signals.tables import Outcome, Pair
@@ -38,7 +39,8 @@ def record_outcomes(
 ) -> list[Outcome]:
     """Append outcomes, all or nothing. A rupture marks the pair ruptured from that date.
     Every forecast window in the ledger that an outcome settles is scored in the same
-    transaction (signals.ledger.settle): the API and the importer both come through here."""
+    transaction (signals.ledger.settle), and a refit is queued (or the queued one joined):
+    the API and the importer both come through here."""
     lines = list(lines) if lines is not None else list(range(len(items)))
     problems = [
         FieldProblem(field, f"unknown faction {fid!r}", line)
@@ -79,6 +81,8 @@ def record_outcomes(
     settle(session, created)
     for pid in sorted({o.pair_id for o in created}):
         note_change(session, pid, "outcome")
+    if created:  # what the model learns from: the next refit is due, whoever recorded them
+        enqueue(session, "outcome", by)
     return created
 
 

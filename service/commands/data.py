@@ -65,7 +65,7 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from signals import io
+    from signals import io, jobs
     from signals.config import Settings
     from signals.db import Database
     from signals.taxonomy import load_taxonomy
@@ -77,9 +77,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     db = Database(settings)
     with db.write() as session:
         result = io.import_text(session, taxonomy, args.kind, text, fmt, by=args.by)
+        job = jobs.queued(session) if args.kind == "outcomes" and result.created else None
     print(
         f"imported {result.created} {args.kind} from {args.file} ({result.skipped} already present)"
     )
+    if job is not None:
+        print(f"queued refit job {job.id} (a running server's worker runs it, or `riftcast fit`)")
     return 0
 
 

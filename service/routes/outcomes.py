@@ -64,7 +64,7 @@ def outcomes_create(payload: OutcomesCreate, w: Writer = AnalystWriter) -> Respo
         rows = record_outcomes(w.session, items, by=w.who.name)
     except InvalidInput as exc:
         raise single(exc) if not isinstance(payload, list) else exc from None
-    job = jobs.enqueue(w.session, "outcome", w.who.name) if rows else None
+    job = jobs.queued(w.session) if rows else None  # record_outcomes queued (or joined) it
     body = OutcomesCreated(
         items=[OutcomePublic.model_validate(r) for r in rows],
         refit_job_id=job.id if job else None,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
 
 import pytest
 
@@ -114,3 +116,23 @@ def test_simulate_and_backtest_help_describe_options_and_defaults(
         text = " ".join(capsys.readouterr().out.split())
         for phrase in expected:
             assert phrase in text, (command, text)
+
+
+def test_importing_outcomes_queues_a_refit_as_the_api_does(
+    env: Settings, db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14 item 3: new outcomes make the model stale however they arrive; the rule
+    lives in `record_outcomes`, so `riftcast import outcomes` queues the refit too."""
+    demo_dir = Path(str(resources.files("signals") / "demo"))
+    for kind in ("factions", "events"):
+        assert main(["import", kind, str(demo_dir / f"{kind}.csv")]) == 0
+    with db.read() as s:
+        assert s.query(RefitJob).count() == 0
+    capsys.readouterr()
+    assert main(["import", "outcomes", str(demo_dir / "outcomes.csv")]) == 0
+    out = capsys.readouterr().out
+    with db.read() as s:
+        (job,) = s.query(RefitJob).all()
+    assert job.status == "queued" and f"queued refit job {job.id}" in out
+    assert main(["import", "outcomes", str(demo_dir / "outcomes.csv")]) == 0  # all present
+    assert "queued refit job" not in capsys.readouterr().out

@@ -19,7 +19,7 @@ def test_a_refit_is_logged_by_the_server_from_start_to_publication(
     A real fit (short chains), so this also checks uvicorn's logging config keeps
     Riftcast's INFO lines."""
     with demo.write() as s:
-        job = jobs.enqueue(s, "demo", "demo")
+        job = jobs.enqueue(s, "demo", "demo")  # joins the refit the demo's outcomes queued
     log = tmp_path / "serve.log"
     env = {
         "RIFTCAST_RUN_WORKER": "true",
@@ -35,7 +35,8 @@ def test_a_refit_is_logged_by_the_server_from_start_to_publication(
                 break
             time.sleep(0.5)
     text = log.read_text(errors="replace")
-    assert f"refit job {job.id} (demo) started: fitting the log as known now" in text
+    started = next(line for line in text.splitlines() if f"refit job {job.id} (" in line)
+    assert started.endswith("started: fitting the log as known now")
     done = next(line for line in text.splitlines() if f"refit job {job.id} done: run" in line)
     assert "R-hat" in done and "divergences" in done
     assert "; published" in done or "NOT published:" in done
