@@ -19,7 +19,7 @@ from fastapi.openapi.utils import get_openapi
 from service import problems
 from service.auth import KeyCache, RateLimiter
 from service.briefs import BriefCache
-from service.cache import ForecastCache
+from service.cache import ORDERS, ForecastCache
 from service.fastpath import ForecastFastPath
 from service.forecasting.forecaster import Forecaster
 from service.forecasting.ledger import LedgerRecorder
@@ -124,7 +124,7 @@ async def _warm(cache: ForecastCache, horizon: int) -> None:
     in the background once serving has begun, so the first polls are answered from the
     cache instead of all waiting on one cold build."""
     try:
-        await anyio.to_thread.run_sync(cache.listing, horizon, "-probability")
+        await anyio.to_thread.run_sync(cache.listing, horizon, ORDERS[0])
     except Exception:  # a cold cache is slower, not wrong: the first request builds it
         log.exception("warming the forecast cache failed")
 

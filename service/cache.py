@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
 
 from service.metrics import Metrics
 from service.schemas import ForecastHistory, ForecastPublic, HistoryPointPublic
@@ -57,6 +57,12 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return etag in tags
 
 
+JSON = b"application/json"
+# How the listing of every pair's forecast may be ordered; the first is the default.
+ListingOrder = Literal["-probability", "probability", "pair"]
+ORDERS: tuple[ListingOrder, ...] = get_args(ListingOrder)
+
+
 def conditional(
     body: bytes, etag: str, if_none_match: str | None
 ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
@@ -68,9 +74,6 @@ def conditional(
         return 304, headers, b""
     headers += [(b"content-length", str(len(body)).encode()), (b"content-type", JSON)]
     return 200, headers, body
-
-
-JSON = b"application/json"
 
 
 def etag_of(body: bytes, *extra: str) -> str:

@@ -18,25 +18,31 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.auth import admit_cached, presented_key
-from service.cache import ForecastCache, conditional
+from service.cache import ORDERS, ForecastCache, conditional
 
 LISTING = "/v1/forecasts"
 PREFIX = LISTING + "/"
-SORTS = ("-probability", "probability", "pair")
 MAX_HORIZONS = 20
 MAX_IF_NONE_MATCH = 2000
 
 
-def _horizons(query: bytes) -> list[int] | None:
-    """The `horizon` values of a query made of nothing else, or None when it has more."""
+def _params(query: bytes) -> list[tuple[str, str]] | None:
+    """A query string's parameters, or None when it is not plain, well-formed ASCII."""
     if not query:
         return []
     try:
-        pairs = parse_qsl(query.decode("ascii"), keep_blank_values=True, strict_parsing=True)
+        return parse_qsl(query.decode("ascii"), keep_blank_values=True, strict_parsing=True)
     except (UnicodeDecodeError, ValueError):
         return None
-    if len(pairs) > MAX_HORIZONS or any(
-        k != "horizon" or not (v.isascii() and v.isdigit()) for k, v in pairs
+
+
+def _horizons(query: bytes) -> list[int] | None:
+    """The `horizon` values of a query made of nothing else, or None when it has more."""
+    pairs = _params(query)
+    if (
+        pairs is None
+        or len(pairs) > MAX_HORIZONS
+        or any(k != "horizon" or not (v.isascii() and v.isdigit()) for k, v in pairs)
     ):
         return None
     return [int(v) for _, v in pairs]
@@ -44,16 +50,15 @@ def _horizons(query: bytes) -> list[int] | None:
 
 def _listing_query(query: bytes, horizons: list[int]) -> tuple[int, str] | None:
     """(horizon, sort) of a listing query the route would accept as it is, or None."""
-    try:
-        pairs = parse_qsl(query.decode("ascii"), keep_blank_values=True, strict_parsing=True)
-    except (UnicodeDecodeError, ValueError):
+    pairs = _params(query)
+    if pairs is None:
         return None
     params = dict(pairs)
     if len(params) != len(pairs) or not set(params) <= {"horizon", "sort"}:
         return None
-    sort = params.get("sort", SORTS[0])
+    sort = params.get("sort", ORDERS[0])
     text = params.get("horizon", str(horizons[0]))
-    if sort not in SORTS or not (text.isascii() and text.isdigit()) or int(text) not in horizons:
+    if sort not in ORDERS or not (text.isascii() and text.isdigit()) or int(text) not in horizons:
         return None
     return int(text), sort
 

@@ -22,9 +22,9 @@ from typing import Any
 
 import anyio
 
-from models.precision import honest
 from service.auth import KeyCache
 from service.cache import Entry, ForecastCache
+from service.schemas import HorizonPublic
 from signals.access import revoked_among
 from signals.changes import (
     KEY_CHANGE,
@@ -73,14 +73,9 @@ def summary(entry: Entry) -> dict[str, Any]:
         "as_of": f.as_of.isoformat(),
         "run_id": f.run.id if f.run else None,
         "prior_only": f.prior_only,
+        # The API's own shape of a horizon (and so its rounding), less the band flag.
         "horizons": [
-            {
-                "horizon_days": h.horizon_days,
-                "probability": honest(h.probability),
-                "lower": honest(h.lower),
-                "upper": honest(h.upper),
-                "phrase": h.phrase,
-            }
+            HorizonPublic.model_validate(h).model_dump(mode="json", exclude={"phrase_uncertain"})
             for h in f.horizons
         ],
     }

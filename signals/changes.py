@@ -21,7 +21,7 @@ from sqlalchemy import func, or_, text
 from sqlmodel import Session, col, select
 
 from signals.clock import utcnow
-from signals.db import Database
+from signals.db import Database, sqlite_file
 from signals.tables import ChangeEntry
 
 if TYPE_CHECKING:  # psycopg is imported only by a process that serves PostgreSQL
@@ -250,9 +250,10 @@ def open_probe(db: Database) -> CommitProbe:
     """The commit probe for this database, connected (this may block: call it in a worker
     thread, before the cursor's first read)."""
     url = db.write_engine.url
+    path = sqlite_file(db.settings)
     probe: CommitProbe
-    if db.is_sqlite and url.database and url.database != ":memory:":
-        probe = SqliteProbe(url.database)
+    if path is not None:
+        probe = SqliteProbe(str(path))
     elif url.get_backend_name() == "postgresql" and url.get_driver_name() == "psycopg":
         _, params = db.write_engine.dialect.create_connect_args(url)
         params.setdefault("connect_timeout", PG_CONNECT_TIMEOUT_SECONDS)

@@ -6,7 +6,7 @@ pair; `If-None-Match` with the current ETag gets 304 and no body.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import anyio
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -15,7 +15,7 @@ from sse_starlette import EventSourceResponse
 
 from models.forecast import MAX_HORIZON_DAYS
 from service.auth import Principal
-from service.cache import ForecastCache, conditional
+from service.cache import ORDERS, ForecastCache, ListingOrder, conditional
 from service.deps import PairIdPath, Reader, get_cache, get_settings
 from service.problems import STD_ERRORS, ApiError, FieldError, responses
 from service.schemas import (
@@ -68,8 +68,8 @@ async def forecasts_list(
         le=MAX_HORIZON_DAYS,
         description="The horizon to sort by (one of the configured).",
     ),
-    sort: Literal["-probability", "probability", "pair"] = Query(
-        "-probability", description="Order: by probability at `horizon`, or by pair id."
+    sort: ListingOrder = Query(
+        ORDERS[0], description="Order: by probability at `horizon`, or by pair id."
     ),
     if_none_match: str | None = IfNoneMatch,
     cache: ForecastCache = Depends(get_cache),

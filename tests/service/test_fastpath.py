@@ -9,6 +9,7 @@ from typing import Any
 
 import anyio
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from service.app import create_app
 from service.fastpath import ForecastFastPath
@@ -49,6 +50,15 @@ def fast(
     return sent, bool(passed)
 
 
+def assert_same_answer(sent: list[dict[str, Any]], slow: Response) -> None:
+    """The fast path sent what the route answered: status, body and the headers."""
+    start, body = sent
+    assert start["status"] == 200 and body["body"] == slow.content
+    headers = {k.decode(): v.decode() for k, v in start["headers"]}
+    for name in ("etag", "cache-control", "content-type", "content-length"):
+        assert headers[name] == slow.headers[name]
+
+
 def test_a_cached_forecast_is_answered_byte_for_byte_as_the_route_does(
     demo_client: TestClient, keys: Keys
 ) -> None:
@@ -57,11 +67,7 @@ def test_a_cached_forecast_is_answered_byte_for_byte_as_the_route_does(
     assert slow.status_code == 200
     sent, passed = fast(demo_client, URL, headers=list(h.items()))
     assert not passed
-    start, body = sent
-    assert start["status"] == 200 and body["body"] == slow.content
-    headers = {k.decode(): v.decode() for k, v in start["headers"]}
-    for name in ("etag", "cache-control", "content-type", "content-length"):
-        assert headers[name] == slow.headers[name]
+    assert_same_answer(sent, slow)
     etag = slow.headers["etag"]
     sent, passed = fast(
         demo_client, URL, headers=[("X-API-Key", keys.reader), ("If-None-Match", etag)]
@@ -141,11 +147,7 @@ def test_the_cached_listing_is_answered_as_the_route_does_and_odd_queries_pass(
     assert slow.status_code == 200
     sent, passed = fast(demo_client, "/v1/forecasts", "sort=pair", list(h.items()))
     assert not passed
-    start, body = sent
-    assert start["status"] == 200 and body["body"] == slow.content
-    headers = {k.decode(): v.decode() for k, v in start["headers"]}
-    for name in ("etag", "cache-control", "content-type", "content-length"):
-        assert headers[name] == slow.headers[name]
+    assert_same_answer(sent, slow)
     first = settings.horizons[0]
     sent, passed = fast(
         demo_client,
