@@ -96,7 +96,9 @@ class ForecastFastPath:
             found = cache.peek_listing(*asked) if asked is not None else None
             if found is None:
                 return False
-            return await self._send(scope, send, *found, self.listing_route)
+            return await self._send(
+                scope, send, found.body, found.etag, self.listing_route, found.gzipped
+            )
         pair_id = scope["path"][len(PREFIX) :]
         if not scope["path"].startswith(PREFIX) or not pair_id or "/" in pair_id:
             return False
@@ -111,7 +113,13 @@ class ForecastFastPath:
         return await self._send(scope, send, entry.body, entry.etag, self.route)
 
     async def _send(
-        self, scope: Scope, send: Send, body: bytes, etag: str, route: RouteLabel
+        self,
+        scope: Scope,
+        send: Send,
+        body: bytes,
+        etag: str,
+        route: RouteLabel,
+        gzipped: bytes | None = None,
     ) -> bool:
         """The stored answer, when the caller's key was verified moments ago; False (take
         the route) otherwise."""
@@ -128,7 +136,8 @@ class ForecastFastPath:
             return False
         scope["route"] = route
         state.cache.metrics.cache.labels("hit").inc()
-        status, raw, body = conditional(body, etag, if_none_match)
+        accept_encoding = headers.get(b"accept-encoding", b"").decode("latin-1")
+        status, raw, body = conditional(body, etag, if_none_match, gzipped, accept_encoding)
         await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": body})
         return True

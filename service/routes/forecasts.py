@@ -34,14 +34,21 @@ from signals.config import Settings
 router = APIRouter(prefix="/v1", tags=["forecasts"])
 
 IfNoneMatch = Header(None, alias="If-None-Match", max_length=2000)
+AcceptEncoding = Header(None, alias="Accept-Encoding", max_length=2000, include_in_schema=False)
 HORIZON_DOC = (
     f"Horizon in days (1–{MAX_HORIZON_DAYS}); repeat for several. The configured ones by default."
 )
 
 
-def conditional_response(body: bytes, etag: str, if_none_match: str | None) -> Response:
+def conditional_response(
+    body: bytes,
+    etag: str,
+    if_none_match: str | None,
+    gzipped: bytes | None = None,
+    accept_encoding: str | None = None,
+) -> Response:
     """The cached body, or 304, exactly as the polling fast path sends it."""
-    status, headers, content = conditional(body, etag, if_none_match)
+    status, headers, content = conditional(body, etag, if_none_match, gzipped, accept_encoding)
     response = Response(content, status_code=status)
     response.raw_headers = headers
     return response
@@ -72,10 +79,12 @@ async def forecasts_list(
         ORDERS[0], description="Order: by probability at `horizon`, or by pair id."
     ),
     if_none_match: str | None = IfNoneMatch,
+    accept_encoding: str | None = AcceptEncoding,
     cache: ForecastCache = Depends(get_cache),
     settings: Settings = Depends(get_settings),
 ) -> Response:
-    """Every pair's latest forecast at the configured horizons, sorted."""
+    """Every pair's latest forecast at the configured horizons, sorted; gzip-compressed
+    when the client accepts it (`Accept-Encoding: gzip`), as browsers do."""
     h = horizon or settings.horizons[0]
     if h not in settings.horizons:
         raise ApiError(
@@ -87,8 +96,9 @@ async def forecasts_list(
     found = cache.peek_listing(h, sort)
     if found is None:
         found = await anyio.to_thread.run_sync(cache.listing, h, sort)
-    body, etag = found
-    return conditional_response(body, etag, if_none_match)
+    return conditional_response(
+        found.body, found.etag, if_none_match, found.gzipped, accept_encoding
+    )
 
 
 @router.get(

@@ -3,15 +3,19 @@ every other request (miss, unknown or revoked key, `as_of`, odd query, over rate
 
 from __future__ import annotations
 
+import gzip
 import time
 from collections.abc import Sequence
 from typing import Any
 
 import anyio
+import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
+from service import cache as cache_module
 from service.app import create_app
+from service.cache import accepts_gzip
 from service.fastpath import ForecastFastPath
 from signals import access
 from signals.config import Settings
@@ -143,7 +147,7 @@ def test_the_cached_listing_is_answered_as_the_route_does_and_odd_queries_pass(
     """Issue 16: dashboards poll the listing too; once built it is answered before routing,
     byte for byte as the route answers it, and anything the route would judge goes on."""
     h = keys.headers("reader")
-    slow = demo_client.get("/v1/forecasts?sort=pair", headers=h)
+    slow = demo_client.get("/v1/forecasts?sort=pair", headers={**h, "Accept-Encoding": "identity"})
     assert slow.status_code == 200
     sent, passed = fast(demo_client, "/v1/forecasts", "sort=pair", list(h.items()))
     assert not passed
@@ -167,6 +171,54 @@ def test_the_cached_listing_is_answered_as_the_route_does_and_odd_queries_pass(
         assert passed, query
     _, passed = fast(demo_client, "/v1/forecasts", "sort=pair", [("X-API-Key", "rk_nope")])
     assert passed
+
+
+def test_the_listing_is_sent_gzipped_to_clients_that_accept_it(
+    demo_client: TestClient, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The listing grows with the pairs (1.6 MB for 1,000): it is compressed once when
+    built, and sent compressed to clients that accept gzip, by the route and the fast path
+    alike, under its own ETag; either tag revalidates."""
+    monkeypatch.setattr(cache_module, "GZIP_MIN_BYTES", 1024)  # the demo's listing is small
+    h = keys.headers("reader")
+    plain = demo_client.get("/v1/forecasts", headers={**h, "Accept-Encoding": "identity"})
+    packed = demo_client.get("/v1/forecasts", headers={**h, "Accept-Encoding": "gzip, br"})
+    assert "content-encoding" not in plain.headers
+    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.content == plain.content  # httpx decodes it
+    assert int(packed.headers["content-length"]) < len(plain.content) / 4
+    assert packed.headers["vary"] == plain.headers["vary"] == "accept-encoding"
+    assert packed.headers["etag"] == plain.headers["etag"][:-1] + '-gzip"'
+    for tag in (plain.headers["etag"], packed.headers["etag"]):
+        again = demo_client.get("/v1/forecasts", headers={**h, "If-None-Match": tag})
+        assert again.status_code == 304 and again.content == b""
+    sent, passed = fast(demo_client, "/v1/forecasts", "", [*h.items(), ("Accept-Encoding", "gzip")])
+    assert not passed
+    start = {k.decode(): v.decode() for k, v in sent[0]["headers"]}
+    assert start["etag"] == packed.headers["etag"] and start["content-encoding"] == "gzip"
+    assert gzip.decompress(sent[1]["body"]) == plain.content
+    sent, _ = fast(demo_client, "/v1/forecasts", "", [*h.items(), ("Accept-Encoding", "gzip;q=0")])
+    assert sent[1]["body"] == plain.content
+
+
+@pytest.mark.parametrize(
+    ("header", "accepted"),
+    [
+        ("gzip, deflate, br", True),
+        ("br;q=1.0, gzip;q=0.5", True),
+        ("*", True),
+        ("GZIP", True),
+        ("gzip;q=0", False),
+        ("gzip;q=0.0, br", False),
+        ("gzip;q=nonsense", False),
+        ("br, deflate", False),
+        ("identity", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_accept_encoding_is_read_as_http_says(header: str | None, accepted: bool) -> None:
+    assert accepts_gzip(header) is accepted
 
 
 def test_the_listing_is_built_at_start(settings: Settings, keys: Keys, demo: Database) -> None:
