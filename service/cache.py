@@ -155,27 +155,43 @@ class SingleFlight:
         self._lock = threading.Lock()
         self._flights: dict[Hashable, _Flight] = {}
 
+    def running(self, key: Hashable) -> bool:
+        """Whether `key` is being computed right now."""
+        with self._lock:
+            return key in self._flights
+
     def do(self, key: Hashable, compute: Callable[[], T]) -> T:
         with self._lock:
             flight = self._flights.get(key)
             leader = flight is None
             if flight is None:
                 flight = self._flights[key] = _Flight(threading.Event())
-        if not leader:
+        if leader:
+            self._run(key, flight, compute)
+        else:
             flight.done.wait()
-            if flight.error is not None:
-                raise flight.error
-            return flight.value  # type: ignore[no-any-return]
+        if flight.error is not None:
+            raise flight.error
+        return flight.value  # type: ignore[no-any-return]
+
+    def start(self, key: Hashable, compute: Callable[[], object]) -> None:
+        """Begin computing `key` in a thread of its own, unless it already is: from this
+        moment `running(key)` is true, and `do(key, ...)` waits for this result."""
+        with self._lock:
+            if key in self._flights:
+                return
+            flight = self._flights[key] = _Flight(threading.Event())
+        threading.Thread(target=self._run, args=(key, flight, compute), daemon=True).start()
+
+    def _run(self, key: Hashable, flight: _Flight, compute: Callable[[], Any]) -> None:
         try:
             flight.value = compute()
-        except BaseException as exc:
+        except BaseException as exc:  # handed to every caller of do(key), which re-raises it
             flight.error = exc
-            raise
         finally:
             with self._lock:
                 del self._flights[key]
             flight.done.set()
-        return flight.value  # type: ignore[no-any-return]
 
 
 class ForecastCache:
@@ -190,6 +206,9 @@ class ForecastCache:
         # Every pair's forecast in one body, per (horizon, order, day); dropped on any write.
         self._listings: dict[tuple[int, str, str], tuple[Stored, float]] = {}
         self._listing_version = 0
+        # The last listing built per (horizon, order, day), kept across writes: what the
+        # other pollers get while one of them rebuilds it after a change.
+        self._last_listings: dict[tuple[int, str, str], tuple[Stored, float]] = {}
         self._flights = SingleFlight()  # one computation of an entry or a listing at a time
         # A pair's chart series, per (pair, horizon, start, end, step, day); dropped with it.
         self._histories: dict[tuple[Any, ...], tuple[bytes, str]] = {}
@@ -253,12 +272,40 @@ class ForecastCache:
         return Entry(body, etag_of(body), forecast, time.monotonic())
 
     def peek_listing(self, horizon: int, order: str) -> Stored | None:
-        """The cached body of every pair's forecast, or None (event-loop safe)."""
+        """The cached body of every pair's forecast, or None (event-loop safe). While one
+        poller rebuilds the listing after a change, the others get the body built before
+        it at once rather than queue behind the rebuild (issue 16); a poller that finds no
+        rebuild under way gets None and builds, so a client reading after its own write,
+        with no one else polling, sees its write."""
+        key = (horizon, order, utcnow().date().isoformat())
         with self._lock:
-            found = self._listings.get((horizon, order, utcnow().date().isoformat()))
-        if found is None or time.monotonic() - found[1] >= self.max_age:
-            return None
-        return found[0]
+            found = self._listings.get(key)
+            last = self._last_listings.get(key)
+            version = self._listing_version
+        now = time.monotonic()
+        if found is not None and now - found[1] < self.max_age:
+            return found[0]
+        if (
+            last is not None
+            and now - last[1] < self.max_age
+            and self._flights.running(("listing", *key, version))
+        ):
+            self.metrics.cache.labels("previous").inc()
+            return last[0]
+        return None
+
+    def refresh_listing(self, horizon: int, order: str) -> None:
+        """Start rebuilding a listing that was built before and dropped by a change, on a
+        thread of its own; called by the polling fast path on the event loop when it finds
+        the listing gone, so every poller after that one finds the rebuild under way and
+        gets the previous body (see peek_listing), while the one that found it gone goes on
+        to the route and waits for the new one."""
+        key = (horizon, order, utcnow().date().isoformat())
+        with self._lock:
+            if key not in self._last_listings or key in self._listings:
+                return
+            version = self._listing_version
+        self._flights.start(("listing", *key, version), lambda: self._build_listing(key, version))
 
     def listing(self, horizon: int, order: str) -> Stored:
         """Every pair's latest forecast in one body, sorted by probability at `horizon`
@@ -288,7 +335,9 @@ class ForecastCache:
         stored = Stored.of(b'{"items":[' + b",".join(e.body for e in entries) + b"]}")
         with self._lock:
             if version == self._listing_version:
-                self._listings[key] = (stored, time.monotonic())
+                self._listings[key] = self._last_listings[key] = (stored, time.monotonic())
+                for stale in [k for k in self._last_listings if k[2] != key[2]]:
+                    del self._last_listings[stale]  # an earlier UTC day's: never served
         return stored
 
     def history(

@@ -4,6 +4,7 @@ every other request (miss, unknown or revoked key, `as_of`, odd query, over rate
 from __future__ import annotations
 
 import gzip
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -219,6 +220,45 @@ def test_the_listing_is_sent_gzipped_to_clients_that_accept_it(
 )
 def test_accept_encoding_is_read_as_http_says(header: str | None, accepted: bool) -> None:
     assert accepts_gzip(header) is accepted
+
+
+def test_after_a_write_the_first_poll_starts_the_rebuild_and_the_rest_get_the_previous_listing(
+    demo_client: TestClient, keys: Keys, settings: Settings
+) -> None:
+    """Issue 16: a poll that finds the listing dropped by a write starts its rebuild on the
+    spot (and goes on to the route, which waits for it); polls arriving meanwhile are
+    answered by the fast path with the listing built before the write. Only a verified
+    reader's poll starts a rebuild."""
+    first = settings.horizons[0]  # the listing's default horizon
+    h = list(keys.headers("reader").items())
+    identity = [*h, ("Accept-Encoding", "identity")]
+    before = demo_client.get("/v1/forecasts", headers=dict(identity))
+    cache = demo_client.app.state.cache  # type: ignore[attr-defined]
+    previous = cache.peek_listing(first, "-probability")
+    compute = cache.forecaster.forecast
+    release = threading.Event()
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        release.wait(30)
+        return compute(*args, **kwargs)
+
+    cache.forecaster.forecast = slow
+    try:
+        cache.invalidate([PAIR])
+        _, passed = fast(demo_client, "/v1/forecasts", "", [("X-API-Key", "rk_nope")])
+        assert passed and cache.peek_listing(first, "-probability") is None  # nothing started
+        _, passed = fast(demo_client, "/v1/forecasts", "", identity)
+        assert passed  # this poll goes on to the route, to wait for the rebuild it started
+        sent, passed = fast(demo_client, "/v1/forecasts", "", identity)
+        assert not passed and sent[0]["status"] == 200
+        assert sent[1]["body"] == before.content  # the listing built before the write
+    finally:
+        release.set()
+        cache.forecaster.forecast = compute
+    deadline = time.monotonic() + 60
+    while (now := cache.peek_listing(first, "-probability")) is None or now is previous:
+        assert time.monotonic() < deadline, "the rebuild did not finish"
+        time.sleep(0.02)
 
 
 def test_the_listing_is_built_at_start(settings: Settings, keys: Keys, demo: Database) -> None:
