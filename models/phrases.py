@@ -15,7 +15,17 @@ PHRASES = (
     "very likely",
     "almost certain",
 )
-RANGES = ("01–05%", "05–20%", "20–45%", "45–55%", "55–80%", "80–95%", "95–99%")
+# The scale's ends: ICD 203 puts "remote" at 1–5% and "almost certain" at 95–99%.
+BOUNDS = (0.01, *EDGES, 0.99)
+SCALE = tuple(zip(PHRASES, BOUNDS[:-1], BOUNDS[1:], strict=True))  # (phrase, lower, upper)
+RANGES = tuple(f"{lo * 100:02.0f}–{hi * 100:02.0f}%" for _, lo, hi in SCALE)
+# The footnote under every estimate: the scale in words, read off SCALE (the brief, the
+# command line and the API's GET /v1/meta, which the dashboard shows, all print this one).
+FOOTNOTE = (
+    "Estimative language per ICD 203: "
+    + ", ".join(f"{word} {lo * 100:.0f}–{hi * 100:.0f}%" for word, lo, hi in SCALE)
+    + ". Intervals are 90% credible intervals."
+)
 
 
 def band(p: float) -> int:

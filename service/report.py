@@ -34,6 +34,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextToPath
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from models.phrases import FOOTNOTE
 from models.results import EventDriver, HistoryPoint, HorizonResult, PairForecast
 from signals.ledger import Summary
 
@@ -63,11 +64,7 @@ HISTORY_MIN_H = 0.09
 LANE_H = 0.028
 LANE_GAP = 0.03
 NO_EVIDENCE = "No evidence in force: the pair's baseline alone forecasts."
-ICD203 = (
-    "Estimative language per ICD 203: remote 1–5%, very unlikely 5–20%, unlikely 20–45%, "
-    "roughly even chance 45–55%, likely 55–80%, very likely 80–95%, almost certain 95–99%. "
-    "Intervals are 90% credible intervals."
-)
+ICD203 = FOOTNOTE  # the scale in words, from models.phrases (one copy)
 RC: dict[Any, Any] = {
     # TrueType in the PDF (not Type 3) so the text is selectable and extractable.
     "pdf.fonttype": 42,

@@ -159,6 +159,31 @@ class IndicatorTypeList(BaseModel):
     items: list[IndicatorTypePublic]
 
 
+class EstimativeBand(BaseModel):
+    """One band of the ICD 203 scale: the phrase said of a probability in [lower, upper)."""
+
+    phrase: str
+    lower: float
+    upper: float
+
+
+class MetaPublic(BaseModel):
+    """What the forecasts mean: the horizons they are given at and the estimative scale
+    their phrases come from, with the footnote that states it (the dashboard shows this)."""
+
+    model_config = _example(
+        {
+            "horizons": [30, 90, 180, 365],
+            "estimative_note": "Estimative language per ICD 203: remote 1–5%, … "
+            "Intervals are 90% credible intervals.",
+            "estimative_scale": [{"phrase": "remote", "lower": 0.01, "upper": 0.05}],
+        }
+    )
+    horizons: list[int] = Field(description="The configured forecast horizons, in days.")
+    estimative_note: str = Field(description="The estimative scale in one sentence.")
+    estimative_scale: list[EstimativeBand]
+
+
 # -- events ------------------------------------------------------------------------------
 
 EVENT_EXAMPLE: dict[str, Any] = {

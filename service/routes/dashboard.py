@@ -1,4 +1,4 @@
-"""The dashboard: `/` serves the single page, `/static/...` its script and stylesheet.
+"""The dashboard: `/` serves the single page, `/static/...` its ES modules and stylesheets.
 
 The page is static and holds no secret: it asks for an API key, keeps it in the tab's
 sessionStorage and sends it in the `Authorization` header of every `fetch()`. Because the
@@ -35,7 +35,7 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
-    # Revalidate every time: a stale app.js against a newer API is worse than a 304.
+    # Revalidate every time: a stale module against a newer API is worse than a 304.
     "Cache-Control": "no-cache",
 }
 MEDIA_TYPES = {

@@ -1,14 +1,18 @@
 // "Paste an article": suggested indicator events an analyst confirms, edits or rejects.
 //
-// Why it is its own module: it only needs the signed-in key (sessionStorage, as app.js
+// Why it is its own module: it only needs the signed-in key (sessionStorage, as js/api.js
 // keeps it), the factions and types, and two API calls — POST /v1/extract, which stores
 // nothing, and POST /v1/events with the confirmed rows as one batch under one
 // Idempotency-Key, so a retried click never records twice. The page's CSP forbids inline
 // script and style attributes: everything is built with the DOM API and styled by classes.
 
-const KEY_STORE = "riftcast.key";
+import { api as request, newId, storedKey } from "./js/api.js";
+import { $, el } from "./js/dom.js";
+
 const HORIZON = 90;
-const $ = (id) => document.getElementById(id);
+
+// The signed-in key, passed explicitly: a refusal here is this panel's to show.
+const api = (path, opts = {}) => request(path, { ...opts, key: storedKey() });
 
 const state = {
   factions: null, // [{id, name}]
@@ -17,55 +21,6 @@ const state = {
   result: null, // the last /v1/extract body
   batchKey: null, // Idempotency-Key of the batch for this result
 };
-
-class ApiError extends Error {
-  constructor(status, problem) {
-    super((problem && problem.detail) || `HTTP ${status}`);
-    this.status = status;
-    this.problem = problem || {};
-  }
-}
-
-async function api(path, opts = {}) {
-  const headers = new Headers({ Accept: "application/json, application/problem+json" });
-  headers.set("Authorization", `Bearer ${sessionStorage.getItem(KEY_STORE) || ""}`);
-  let body;
-  if (opts.json !== undefined) {
-    headers.set("Content-Type", "application/json");
-    body = JSON.stringify(opts.json);
-  }
-  for (const [k, v] of Object.entries(opts.headers || {})) headers.set(k, v);
-  const res = await fetch(path, {
-    method: opts.method || "GET",
-    headers,
-    body,
-    cache: "no-store",
-    credentials: "omit",
-    referrerPolicy: "no-referrer",
-  });
-  const type = res.headers.get("content-type") || "";
-  const data = type.includes("json") ? await res.json().catch(() => null) : null;
-  if (!res.ok) throw new ApiError(res.status, data);
-  return data;
-}
-
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === false || v === null || v === undefined) continue;
-    if (k === "class") node.className = v;
-    else if (k === "text") node.textContent = v;
-    else node.setAttribute(k, v === true ? "" : String(v));
-  }
-  for (const c of children) if (c !== null && c !== undefined) node.append(c);
-  return node;
-}
-
-function newId() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-}
 
 function today() {
   const d = new Date();

@@ -208,7 +208,7 @@ def test_dashboard_is_served_with_a_strict_csp(server: Server) -> None:
     assert "default-src 'self'" in csp and "unsafe-inline" not in csp
     assert "<script>" not in page.text and "style=" not in page.text
     assert "http://" not in page.text and "https://" not in page.text  # no CDN, no fonts
-    js = httpx.get(server.url + "/static/app.js", timeout=10)
+    js = httpx.get(server.url + "/static/js/main.js", timeout=10)
     assert js.status_code == 200 and "javascript" in js.headers["content-type"]
     assert httpx.get(server.url + "/static/../report.py", timeout=10).status_code == 404
     assert httpx.get(server.url + "/static/%2e%2e/report.py", timeout=10).status_code == 404

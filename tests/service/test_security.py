@@ -40,6 +40,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/v1/pairs"): "reader",
     ("GET", "/v1/pairs/{pair_id}"): "reader",
     ("GET", "/v1/indicator-types"): "reader",
+    ("GET", "/v1/meta"): "reader",
     ("GET", "/v1/events"): "reader",
     ("POST", "/v1/events"): "analyst",
     ("GET", "/v1/events/{event_id}"): "reader",

@@ -1,0 +1,121 @@
+// The overview: every pair, sorted by risk at the selected horizon, with a sparkline of
+// its last twelve weeks and the change since last week.
+
+import { api } from "../api.js";
+import { $, el, svg } from "../dom.js";
+import { DAY_MS, isoDay, pct, pctRange, points } from "../format.js";
+import { hrefFor, loadReference, pairName, state } from "../state.js";
+import { showError } from "./shell.js";
+
+export async function loadOverview() {
+  const seq = ++state.loadSeq;
+  const h = state.horizon;
+  try {
+    await loadReference();
+    const list = await api(`/v1/forecasts?horizon=${h}&sort=-probability`);
+    const isReference = (f) => (state.factions[f.faction_a] || {}).collection === "reference";
+    const hidden = list.items.filter(isReference).length;
+    if (!state.showReference) list.items = list.items.filter((f) => !isReference(f));
+    $("reference-count").textContent = hidden ? `(${hidden} pairs)` : "(none loaded)";
+    const today = Date.now();
+    const start = isoDay(today - 12 * 7 * DAY_MS);
+    const histories = await Promise.all(
+      list.items.map((f) =>
+        api(
+          `/v1/forecasts/${encodeURIComponent(f.pair_id)}/history?horizon=${h}` +
+            `&start=${start}&step_days=7`,
+        ).catch(() => null),
+      ),
+    );
+    if (seq !== state.loadSeq) return;
+    showError(null);
+    renderOverview(list.items, histories, h);
+  } catch (e) {
+    if (seq === state.loadSeq && e.status !== 401) showError(e);
+  }
+}
+
+function renderOverview(items, histories, h) {
+  const rows = items.map((f, i) => {
+    const hz = f.horizons.find((x) => x.horizon_days === h) || f.horizons[0];
+    const pts = (histories[i] && histories[i].points) || [];
+    const weekAgo = pts.length >= 2 ? pts[pts.length - 2].probability : null;
+    const change = weekAgo === null ? null : hz.probability - weekAgo;
+    return { f, hz, pts, change };
+  });
+  rows.sort((a, b) => b.hz.probability - a.hz.probability);
+  const body = $("overview-rows");
+  body.replaceChildren(...rows.map(overviewRow));
+  $("overview-note").textContent =
+    `${rows.length} pair(s), probability of a split within ${h} days, highest first. ` +
+    `Change is against the forecast for a week ago.`;
+  if (!rows.length) {
+    body.append(el("tr", {}, el("td", { colspan: "5" }, "No pairs yet: record an event.")));
+  }
+}
+
+function overviewRow({ f, hz, pts, change }) {
+  const link = el(
+    "a",
+    { href: hrefFor({ name: "pair", pair: f.pair_id }), class: "pair-link" },
+    pairName(f.faction_a, f.faction_b),
+  );
+  const status = f.status === "ruptured" ? el("span", { class: "chip chip-warn" }, "ruptured") : null;
+  const prior = f.prior_only ? el("span", { class: "chip" }, "priors only") : null;
+  const meter = el("span", { class: "meter", "aria-hidden": "true" });
+  const fill = el("span", { class: "meter-fill" });
+  fill.style.width = `${Math.max(1, Math.min(100, hz.probability * 100))}%`;
+  meter.append(fill);
+  return el(
+    "tr",
+    { "data-pair": f.pair_id },
+    el("th", { scope: "row", "data-label": "Pair" }, link, " ", status, prior),
+    el(
+      "td",
+      { "data-label": "Probability", class: "num" },
+      el("strong", {}, pct(hz.probability)),
+      el("span", { class: "muted" }, ` (${pctRange(hz.lower, hz.upper)})`),
+      meter,
+    ),
+    el("td", { "data-label": "Estimate" }, hz.phrase),
+    el("td", { "data-label": "Since last week" }, changeCell(change)),
+    el("td", { "data-label": "Trend" }, sparkline(pts, hz.probability)),
+  );
+}
+
+function changeCell(change) {
+  if (change === null) return el("span", { class: "muted" }, "–");
+  const dir = Math.abs(change) < 0.0005 ? "flat" : change > 0 ? "up" : "down";
+  const arrow = { up: "▲", down: "▼", flat: "■" }[dir];
+  return el(
+    "span",
+    { class: `change change-${dir}` },
+    el("span", { "aria-hidden": "true" }, `${arrow} `),
+    points(change),
+  );
+}
+
+function sparkline(pts, current) {
+  const w = 120;
+  const hgt = 28;
+  const values = pts.map((p) => p.probability);
+  if (values.length) values[values.length - 1] = current;
+  const s = svg("svg", {
+    class: "spark",
+    width: w,
+    height: hgt,
+    viewBox: `0 0 ${w} ${hgt}`,
+    role: "img",
+    "aria-label": values.length
+      ? `Last ${values.length} weeks: from ${pct(values[0])} to ${pct(current)}`
+      : "No history",
+  });
+  if (values.length < 2) return s;
+  const max = Math.max(...values, 0.01);
+  const x = (i) => 2 + (i * (w - 4)) / (values.length - 1);
+  const y = (v) => hgt - 3 - (v / max) * (hgt - 6);
+  const d = values.map((v, i) => `${i ? "L" : "M"}${x(i).toFixed(1)},${y(v).toFixed(1)}`);
+  s.append(svg("path", { d: d.join(""), class: "spark-line" }));
+  s.append(svg("circle", { cx: x(values.length - 1), cy: y(current), r: 2.5, class: "spark-dot" }));
+  return s;
+}
