@@ -8,9 +8,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from service.commands import data, extract, keys, model, report, serve
 from signals.errors import DomainError
+
+if TYPE_CHECKING:
+    from signals.config import Settings
 
 COMMAND_MODULES = (data, serve, keys, model, report, extract)
 
@@ -25,12 +29,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run a command; a domain error prints its problems and exits 1, never a traceback."""
+def main(argv: Sequence[str] | None = None, settings: Settings | None = None) -> int:
+    """Run a command with `settings` (read once from the `RIFTCAST_*` environment when not
+    given); a domain error prints its problems and exits 1, never a traceback."""
     args = build_parser().parse_args(argv)
-    existed = _database_exists()
+    if settings is None:
+        from signals.config import Settings  # after parsing: `--help` reads no settings
+
+        settings = Settings()
+    existed = _database_exists(settings)
     try:
-        return int(args.func(args) or 0)
+        return int(args.func(args, settings) or 0)
     except BrokenPipeError:  # `riftcast … | head`: the reader has gone, which is no error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
@@ -41,28 +50,25 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"  {problem}", file=sys.stderr)
         return 1
     except Exception as exc:
-        return _database_trouble(exc, existed)
+        return _database_trouble(exc, existed, settings)
 
 
-def _database_exists() -> bool | None:
+def _database_exists(settings: Settings) -> bool | None:
     """Whether the SQLite file the settings name exists before the command runs (None for
     other databases); read lazily, so `--help` and usage errors load no database code."""
-    from signals.config import Settings
     from signals.db import sqlite_file
 
-    path = sqlite_file(Settings())
+    path = sqlite_file(settings)
     return None if path is None else path.exists()
 
 
-def _database_trouble(exc: Exception, existed: bool | None) -> int:
+def _database_trouble(exc: Exception, existed: bool | None, settings: Settings) -> int:
     """A database that cannot be reached, or was never migrated (often: a command run
     from another directory, where `./data` is not the one `make run` set up), is said in a
     line with what to do, and the empty file SQLite created for it is not left behind.
     Anything else is re-raised: a bug deserves its traceback."""
-    from signals.config import Settings
     from signals.db import missing_schema, safe_url, sqlite_file, unreachable
 
-    settings = Settings()
     if unreachable(exc):
         first = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         print(f"error: cannot use the database {safe_url(settings)}: {first}", file=sys.stderr)

@@ -8,7 +8,8 @@ import anyio
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.problems import FieldError, problem_response
+from service.problems import error_response, problem_response
+from signals.errors import FieldProblem, InvalidInput
 
 DASHBOARD_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -153,12 +154,11 @@ class RefuseNulMiddleware:
         if scope["type"] == "http":
             field = self._offending_field(scope)
             if field is not None:
-                response = problem_response(
-                    422,
+                fault = InvalidInput(
                     f"{field} must not contain a NUL character",
-                    scope.get("path", "").replace("\x00", "\\0"),
-                    [FieldError(field=field, message="must not contain a NUL character")],
+                    [FieldProblem(field, "must not contain a NUL character")],
                 )
+                response = error_response(fault, scope.get("path", "").replace("\x00", "\\0"))
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -58,20 +58,29 @@ class Problem(BaseModel):
 
 
 class ApiError(Exception):
-    """An error the service raises with its HTTP status (HTTP concerns stay in `service`)."""
+    """A fault of the HTTP exchange itself, with its status: no key or a weak one, an
+    Idempotency-Key in flight or reused. A fault of the input is a `signals.errors`
+    `DomainError` (an `InvalidInput` naming its fields), wherever it is found, routes
+    included; `error_response` maps both."""
 
-    def __init__(
-        self,
-        status: int,
-        detail: str,
-        errors: Sequence[FieldError] = (),
-        headers: dict[str, str] | None = None,
-    ) -> None:
+    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
-        self.errors = list(errors)
         self.headers = headers or {}
+
+
+# The status of each kind of domain error (a subclass of one takes its status); any
+# other DomainError is a 422.
+DOMAIN_STATUS: dict[type[DomainError], int] = {NotFound: 404, Conflict: 409, InvalidInput: 422}
+
+
+def error_response(exc: ApiError | DomainError, instance: str | None) -> JSONResponse:
+    """The problem response of an error the code raised on purpose."""
+    if isinstance(exc, ApiError):
+        return problem_response(exc.status, exc.detail, instance, headers=exc.headers)
+    status = next((s for kind, s in DOMAIN_STATUS.items() if isinstance(exc, kind)), 422)
+    return problem_response(status, exc.message, instance, field_errors(exc.problems))
 
 
 def problem_response(
@@ -161,21 +170,9 @@ def install(app: FastAPI) -> None:
     """Register the handlers that turn every error into a problem response."""
 
     @app.exception_handler(ApiError)
-    def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return problem_response(
-            exc.status, exc.detail, request.url.path, exc.errors, headers=exc.headers
-        )
-
     @app.exception_handler(DomainError)
-    def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
-        status = 422
-        if isinstance(exc, NotFound):
-            status = 404
-        elif isinstance(exc, Conflict):
-            status = 409
-        elif isinstance(exc, InvalidInput):
-            status = 422
-        return problem_response(status, exc.message, request.url.path, field_errors(exc.problems))
+    def _raised(request: Request, exc: ApiError | DomainError) -> JSONResponse:
+        return error_response(exc, request.url.path)
 
     @app.exception_handler(RequestValidationError)
     def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

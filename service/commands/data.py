@@ -52,25 +52,21 @@ def register(sub: Any) -> None:
     pairs.set_defaults(func=cmd_pairs)
 
 
-def cmd_upgrade(args: argparse.Namespace) -> int:
-    from signals.config import Settings
+def cmd_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     from signals.db import safe_url
     from signals.migrate import upgrade
 
-    settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url, args.revision)
     print(f"database at {args.revision}: {safe_url(settings)}")
     return 0
 
 
-def cmd_import(args: argparse.Namespace) -> int:
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from signals import io, jobs
-    from signals.config import Settings
     from signals.db import Database
     from signals.taxonomy import load_taxonomy
 
-    settings = Settings()
     taxonomy = load_taxonomy(settings.taxonomy_file)
     text = io.read_text(args.file)
     fmt = args.format or io.guess_format(args.file)
@@ -93,16 +89,15 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
-def cmd_export(args: argparse.Namespace) -> int:
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from signals import io
-    from signals.config import Settings
     from signals.db import Database
 
     if args.kind in ("forecasts", "ledger"):
-        return _export_stream(args)
+        return _export_stream(args, settings)
     if args.as_of is not None:
         raise _invalid("as_of", "only forecasts are exported as of a date")
-    db = Database(Settings())
+    db = Database(settings)
     with db.read() as session:
         text = io.render(io.export_rows(session, args.kind), args.kind, args.format)
     if args.out is None:
@@ -113,15 +108,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _export_stream(args: argparse.Namespace) -> int:
+def _export_stream(args: argparse.Namespace, settings: Settings) -> int:
     """Forecasts or the ledger, written as they are read (one pair, or one page of the
     ledger, at a time): an export of any size in bounded memory."""
     from service.forecasting.export import FORECAST_COLUMNS, forecast_rows, render
     from signals import ledger
-    from signals.config import Settings
     from signals.db import Database
 
-    settings = Settings()
     db = Database(settings)
     try:
         if args.kind == "ledger":
@@ -134,8 +127,7 @@ def _export_stream(args: argparse.Namespace) -> int:
         from signals.factions import list_pairs
         from signals.taxonomy import load_taxonomy
 
-        forecaster = Forecaster(db, settings, load_taxonomy(settings.taxonomy_file))
-        forecaster.reload_run()
+        forecaster = Forecaster.load(db, settings, load_taxonomy(settings.taxonomy_file))
         today = datetime.now(UTC).date()
         # Today (or later) means "now"; an earlier date is the forecast as known that day.
         as_of = None
@@ -167,16 +159,14 @@ def _write_chunks(chunks: Iterator[str], out: Path | None) -> int:
     return 0
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """Load the demo (on an empty database) and the reference history (unless
     RIFTCAST_LOAD_REFERENCE=false or it is already there), then queue a refit."""
     from signals import access, jobs
-    from signals.config import Settings
     from signals.db import Database
     from signals.scenario import REFERENCE, has_collection, is_empty, load_demo, load_reference
     from signals.taxonomy import load_taxonomy
 
-    settings = Settings()
     db = Database(settings)
     taxonomy = load_taxonomy(settings.taxonomy_file)
     loaded = []
@@ -233,13 +223,12 @@ def _program() -> str:
     return str(path)
 
 
-def cmd_pairs(args: argparse.Namespace) -> int:
+def cmd_pairs(args: argparse.Namespace, settings: Settings) -> int:
     """One line per pair: the id other commands take, its status and its collection."""
-    from signals.config import Settings
     from signals.db import Database
     from signals.factions import list_pairs
 
-    with Database(Settings()).read() as session:
+    with Database(settings).read() as session:
         rows = list_pairs(session, args.collection)
     if not rows:
         print("no pairs; `riftcast demo` loads the demo, `riftcast import` your own")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from service.routes.extract import ExtractOut
+    from signals.config import Settings
 
 
 def register(sub: Any) -> None:
@@ -46,9 +47,8 @@ def _read(name: str) -> str:
         raise InvalidInput.one("FILE", f"cannot read {name}: {exc}") from None
 
 
-def cmd_extract(args: argparse.Namespace) -> int:
+def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
     from service.routes.extract import ExtractIn, to_public
-    from signals.config import Settings
     from signals.db import Database
     from signals.extract import extract, faction_entries
     from signals.taxonomy import load_taxonomy
@@ -56,7 +56,6 @@ def cmd_extract(args: argparse.Namespace) -> int:
     text = _read(args.file)
     today = datetime.now(UTC).date()
     published = args.published or today
-    settings = Settings()
     db = Database(settings)
     try:
         with db.read() as session:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from signals.roles import ROLES
+
+if TYPE_CHECKING:
+    from signals.config import Settings
 
 
 def register(sub: Any) -> None:
@@ -22,12 +25,11 @@ def register(sub: Any) -> None:
     listing.set_defaults(func=cmd_list)
 
 
-def cmd_create(args: argparse.Namespace) -> int:
+def cmd_create(args: argparse.Namespace, settings: Settings) -> int:
     from signals import access
-    from signals.config import Settings
     from signals.db import Database
 
-    db = Database(Settings())
+    db = Database(settings)
     with db.write() as session:
         row, secret = access.create_key(session, args.name, args.role)
     print(f"created {row.role} key {row.id} ({row.name}); it is shown only this once:")
@@ -35,24 +37,22 @@ def cmd_create(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_revoke(args: argparse.Namespace) -> int:
+def cmd_revoke(args: argparse.Namespace, settings: Settings) -> int:
     from signals import access
-    from signals.config import Settings
     from signals.db import Database
 
-    db = Database(Settings())
+    db = Database(settings)
     with db.write() as session:
         row = access.revoke_key(session, args.key)
     print(f"revoked key {row.id} ({row.name}, {row.role})")
     return 0
 
 
-def cmd_list(args: argparse.Namespace) -> int:
+def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     from signals import access
-    from signals.config import Settings
     from signals.db import Database
 
-    db = Database(Settings())
+    db = Database(settings)
     with db.read() as session:
         rows = access.list_keys(session)
     if rows:

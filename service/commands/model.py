@@ -111,13 +111,11 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
-def cmd_fit(args: argparse.Namespace) -> int:
+def cmd_fit(args: argparse.Namespace, settings: Settings) -> int:
     from service.forecasting.refit import refit
-    from signals.config import Settings
     from signals.db import Database
     from signals.taxonomy import load_taxonomy
 
-    settings = Settings()
     updates = {
         k: v
         for k, v in (
@@ -147,16 +145,12 @@ def _forecaster(settings: Settings) -> Forecaster:
     from signals.db import Database
     from signals.taxonomy import load_taxonomy
 
-    forecaster = Forecaster(Database(settings), settings, load_taxonomy(settings.taxonomy_file))
-    forecaster.reload_run()
-    return forecaster
+    return Forecaster.load(Database(settings), settings, load_taxonomy(settings.taxonomy_file))
 
 
-def cmd_forecast(args: argparse.Namespace) -> int:
+def cmd_forecast(args: argparse.Namespace, settings: Settings) -> int:
     from models.data import end_of_day
-    from signals.config import Settings
 
-    settings = Settings()
     as_of = end_of_day(args.as_of) if args.as_of else None
     if args.as_of and args.as_of >= datetime.now(UTC).date():
         as_of = None if args.as_of == datetime.now(UTC).date() else as_of
@@ -169,7 +163,8 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 
 
 def render_forecast(f: PairForecast) -> str:
-    """The forecast as an analyst would read it."""
+    """The forecast as an analyst would read it, the estimative scale under it."""
+    from models.phrases import FOOTNOTE
     from signals.schemas import format_fuzzy_date
 
     lines = [
@@ -198,20 +193,20 @@ def render_forecast(f: PairForecast) -> str:
                 f"  {when:<10} {e.type:<18} {e.actor[:30]:<30} {e.p_without:6.2%} → "
                 f"{e.p_with:6.2%} ({100 * e.delta:+.2f} pts) [{e.reliability}{e.credibility}]"
             )
+    lines.append(FOOTNOTE)
     return "\n".join(lines)
 
 
-def cmd_simulate(args: argparse.Namespace) -> int:
+def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     from models.priors import activity_half_life, priors_from, type_recipe
     from models.simulate import simulate
     from service.forecasting.simulated import write_import_files
-    from signals.config import Settings
     from signals.errors import InvalidInput
     from signals.taxonomy import load_taxonomy
 
     if args.pairs < 2 or args.weeks < 4:
         raise InvalidInput.one("pairs", "simulate at least 2 pairs over at least 4 weeks")
-    taxonomy = load_taxonomy(Settings().taxonomy_file)
+    taxonomy = load_taxonomy(settings.taxonomy_file)
     started = time.monotonic()
     world = simulate(
         n_pairs=args.pairs,
@@ -234,16 +229,14 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_backtest(args: argparse.Namespace) -> int:
+def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
     from models.backtest import json_default, plain
     from models.data import date_of
     from service.forecasting.evaluate import backtest_store
-    from signals.config import Settings
     from signals.db import Database
     from signals.evaluations import record_evaluation
     from signals.taxonomy import load_taxonomy
 
-    settings = Settings()
     db = Database(settings)
     taxonomy = load_taxonomy(settings.taxonomy_file)
     result = backtest_store(

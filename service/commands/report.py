@@ -9,9 +9,12 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from service.commands.model import pair_id_argument
+
+if TYPE_CHECKING:
+    from signals.config import Settings
 
 
 def register(sub: Any) -> None:
@@ -34,46 +37,31 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
-def cmd_report(args: argparse.Namespace) -> int:
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from models.data import end_of_day
+    from service.briefs import gather_brief
     from service.forecasting.forecaster import Forecaster
-    from service.report import format_of, render_brief  # matplotlib: only for this command
-    from signals import ledger
-    from signals.config import Settings
+    from service.report import format_of  # matplotlib: only for this command
     from signals.db import Database
-    from signals.errors import InvalidInput, NotFound
-    from signals.evaluations import latest_evaluation
-    from signals.factions import get_faction
+    from signals.errors import InvalidInput
     from signals.taxonomy import load_taxonomy
 
     try:
         fmt = format_of(args.out)
     except ValueError as exc:
         raise InvalidInput.one("out", str(exc)) from None
-    settings = Settings()
     db = Database(settings)
     try:
-        forecaster = Forecaster(db, settings, load_taxonomy(settings.taxonomy_file))
-        forecaster.reload_run()
+        forecaster = Forecaster.load(db, settings, load_taxonomy(settings.taxonomy_file))
         today = datetime.now(UTC).date()
         # Today (or later) means "now"; an earlier date is the forecast as known that day.
         as_of = end_of_day(args.as_of) if args.as_of and args.as_of < today else None
         forecast = forecaster.forecast(args.pair, as_of)
-        history = forecaster.history(args.pair, args.horizon, None, forecast.as_of.date())
-        names = {}
-        with db.read() as session:
-            for fid in (forecast.faction_a, forecast.faction_b):
-                try:
-                    names[fid] = get_faction(session, fid).name
-                except NotFound:
-                    names[fid] = fid
-            evaluation = latest_evaluation(session, forecast.taxonomy_version)
-            record = evaluation.model_dump(mode="json") if evaluation else None
-            live = ledger.summary(session)
+        brief = gather_brief(db, forecaster, forecast, args.horizon)
+        if args.out.parent and not args.out.parent.exists():
+            raise InvalidInput.one("out", f"the folder {args.out.parent} does not exist")
+        brief.render(args.out, fmt)
     finally:
         db.dispose()
-    if args.out.parent and not args.out.parent.exists():
-        raise InvalidInput.one("out", f"the folder {args.out.parent} does not exist")
-    render_brief(forecast, history, args.out, fmt, names, record, live)
     print(f"wrote the brief of {args.pair} as of {forecast.as_of:%Y-%m-%d} to {args.out}")
     return 0

@@ -6,7 +6,10 @@ import argparse
 import copy
 import os
 import shutil
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from signals.config import Settings
 
 
 def register(sub: Any) -> None:
@@ -18,13 +21,11 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_serve)
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from signals.config import Settings
     from signals.migrate import upgrade
 
-    settings = Settings()
     if args.migrate:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         upgrade(settings.resolved_database_url)

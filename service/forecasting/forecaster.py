@@ -102,6 +102,14 @@ class Forecaster:
         self._past: dict[str, LoadedRun] = {}
         self._prior = prior_draws(self.priors, 1, PRIOR_DRAWS, seed=0)
 
+    @classmethod
+    def load(cls, db: Database, settings: Settings, taxonomy: Taxonomy) -> Forecaster:
+        """A forecaster holding the newest published run, or the priors alone when there is
+        none: what every caller wants (the bare constructor holds the priors only)."""
+        forecaster = cls(db, settings, taxonomy)
+        forecaster.reload_run()
+        return forecaster
+
     # -- the published run -------------------------------------------------------------
 
     def published_run(self) -> RunInfo | None:

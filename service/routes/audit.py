@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, Query
 from sqlmodel import Session
 
 from service.deps import Admin, PageLimit, ReadSession, get_settings
+from service.pagination import page_size
 from service.problems import STD_ERRORS, responses
-from service.routes.events import page_size
 from service.schemas import AuditEntryPublic, AuditPage, UtcDatetime
 from signals import audit
 from signals.config import Settings

@@ -17,7 +17,7 @@ from models.forecast import MAX_HORIZON_DAYS
 from service.auth import Principal
 from service.cache import ORDERS, ForecastCache, ListingOrder, conditional
 from service.deps import PairIdPath, Reader, get_cache, get_settings
-from service.problems import STD_ERRORS, ApiError, FieldError, responses
+from service.problems import STD_ERRORS, responses
 from service.schemas import (
     ForecastHistory,
     ForecastList,
@@ -30,6 +30,7 @@ from service.schemas import (
 )
 from service.stream import Subscriber, Threshold, event_stream, summary
 from signals.config import Settings
+from signals.errors import FieldProblem, InvalidInput
 
 router = APIRouter(prefix="/v1", tags=["forecasts"])
 
@@ -56,9 +57,7 @@ def conditional_response(
 
 def _horizons(horizon: list[int] | None) -> list[int] | None:
     if horizon and len(horizon) > 20:
-        raise ApiError(
-            422, "at most 20 horizons", [FieldError(field="horizon", message="at most 20")]
-        )
+        raise InvalidInput("at most 20 horizons", [FieldProblem("horizon", "at most 20")])
     return horizon or None
 
 
@@ -87,10 +86,9 @@ async def forecasts_list(
     when the client accepts it (`Accept-Encoding: gzip`), as browsers do."""
     h = horizon or settings.horizons[0]
     if h not in settings.horizons:
-        raise ApiError(
-            422,
+        raise InvalidInput(
             f"horizon must be one of {settings.horizons}",
-            [FieldError(field="horizon", message=f"must be one of {settings.horizons}")],
+            [FieldProblem("horizon", f"must be one of {settings.horizons}")],
         )
     # Cached until the next write: answered on the event loop; built in the threadpool.
     found = cache.peek_listing(h, sort)
@@ -151,17 +149,16 @@ async def forecasts_stream(
 
 def _threshold(text: str, settings: Settings) -> Threshold:
     parts = text.rsplit(":", 2)
-    problem = FieldError(field="threshold", message="must be pair:horizon:probability")
+    problem = FieldProblem("threshold", "must be pair:horizon:probability")
     if len(parts) != 3:
-        raise ApiError(422, f"bad threshold {text[:60]!r}", [problem])
+        raise InvalidInput(f"bad threshold {text[:60]!r}", [problem])
     pair_id, horizon_text, value_text = parts
     try:
         horizon, value = int(horizon_text), float(value_text)
     except ValueError:
-        raise ApiError(422, f"bad threshold {text[:60]!r}", [problem]) from None
+        raise InvalidInput(f"bad threshold {text[:60]!r}", [problem]) from None
     if horizon not in settings.horizons or not 0.0 <= value <= 1.0 or not pair_id:
-        raise ApiError(
-            422,
+        raise InvalidInput(
             f"a threshold's horizon is one of {settings.horizons} and its value in [0, 1]",
             [problem],
         )
@@ -237,10 +234,9 @@ def forecasts_what_if(
     """The forecast with hypothetical events added, beside the current one. Nothing is
     stored."""
     if len(payload.events) > settings.max_batch:
-        raise ApiError(
-            422,
+        raise InvalidInput(
             f"at most {settings.max_batch} hypothetical events",
-            [FieldError(field="events", message=f"at most {settings.max_batch} items")],
+            [FieldProblem("events", f"at most {settings.max_batch} items")],
         )
     current, what_if = cache.require().what_if(pair_id, payload.events, payload.horizons)
     cur = ForecastPublic.model_validate(current, from_attributes=True)

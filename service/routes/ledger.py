@@ -19,8 +19,8 @@ from sqlmodel import Session
 from service.cache import ForecastCache
 from service.deps import PageLimit, PairIdPath, Reader, ReadSession, get_cache, get_settings
 from service.forecasting.export import FORECAST_COLUMNS, MEDIA_TYPES, forecast_rows, render
+from service.pagination import page_size
 from service.problems import STD_ERRORS, responses
-from service.routes.events import page_size
 from service.schemas import (
     CoveragePublic,
     HorizonBaseRate,

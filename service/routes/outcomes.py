@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from sqlmodel import Session
 
+from service.batches import check_batch, single
 from service.deps import (
     AnalystWriter,
     PageLimit,
@@ -15,8 +16,8 @@ from service.deps import (
     Writer,
     get_settings,
 )
+from service.pagination import page_size
 from service.problems import STD_ERRORS, responses
-from service.routes.events import check_batch, page_size, single
 from service.schemas import (
     OutcomeIn,
     OutcomeList,

@@ -10,22 +10,16 @@ and renders run a bounded number at a time.
 from __future__ import annotations
 
 import io
-from datetime import date
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 
 from models.forecast import MAX_HORIZON_DAYS
-from service.briefs import BriefCache
+from service.briefs import BriefCache, gather_brief
 from service.cache import ForecastCache, etag_matches
 from service.deps import PairIdPath, Reader, get_cache
 from service.problems import STD_ERRORS, responses
 from service.schemas import UtcDatetime
-from signals import ledger
-from signals.db import Database
-from signals.errors import NotFound
-from signals.evaluations import latest_evaluation
-from signals.factions import get_faction
 
 router = APIRouter(prefix="/v1", tags=["forecasts"])
 
@@ -63,44 +57,20 @@ def forecasts_report(
     recorded backtest, or the ledger's settled forecasts)."""
     forecaster = cache.require()
     entry = cache.get(pair_id) if as_of is None else cache.compute(pair_id, as_of, None)
-    forecast = entry.forecast
-    end: date = forecast.as_of.date()
-    db: Database = request.app.state.db
-    names: dict[str, str] = {}
-    with db.read() as session:
-        for fid in (forecast.faction_a, forecast.faction_b):
-            try:
-                names[fid] = get_faction(session, fid).name
-            except NotFound:
-                names[fid] = fid
-        evaluation = latest_evaluation(session, forecast.taxonomy_version)
-        record = evaluation.model_dump(mode="json") if evaluation else None
-        live = ledger.summary(session)
+    brief = gather_brief(request.app.state.db, forecaster, entry.forecast, horizon)
 
     def render() -> bytes:
-        from service.report import render_brief  # matplotlib loads on the first brief
-
-        history = forecaster.history(pair_id, horizon, None, end)
         buffer = io.BytesIO()
-        render_brief(forecast, history, buffer, "pdf", names, record, live)
+        brief.render(buffer, "pdf")
         return buffer.getvalue()
 
     briefs: BriefCache = request.app.state.briefs
-    # The ledger's settled windows are in the key: the record the brief states changes
-    # when an outcome settles one (its open windows grow with every entry: left out).
-    settled = tuple(live.horizons)
-    key = (
-        entry.etag,
-        horizon,
-        evaluation.id if evaluation else None,
-        tuple(names.items()),
-        settled,
-    )
+    key = (entry.etag, *brief.key)
     etag = briefs.etag(key)
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
     if etag_matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
-    filename = f"riftcast-{pair_id}-{end.isoformat()}.pdf"
+    filename = f"riftcast-{pair_id}-{entry.forecast.as_of.date().isoformat()}.pdf"
     return Response(
         briefs.get(key, render),
         media_type="application/pdf",

@@ -18,15 +18,16 @@ REFERENCES = {"model", "priors_only", "baseline", "base_rate"}
 def test_simulate_import_and_backtest(
     settings: Settings,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("RIFTCAST_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("RIFTCAST_FIT_SAMPLER", "pymc")  # compiled once per process
-    monkeypatch.delenv("RIFTCAST_DATABASE_URL", raising=False)
+    settings = settings.model_copy(update={"fit_sampler": "pymc"})  # compiled once per process
     out = tmp_path / "sim"
     assert (
-        main(["simulate", "--pairs", "40", "--weeks", "156", "--seed", "3", "--out", str(out)]) == 0
+        main(
+            ["simulate", "--pairs", "40", "--weeks", "156", "--seed", "3", "--out", str(out)],
+            settings,
+        )
+        == 0
     )
     params = json.loads((out / "params.json").read_text())
     assert len(params["alpha"]) == 40 and len(params["beta"]) == len(params["column_keys"])
@@ -34,7 +35,7 @@ def test_simulate_import_and_backtest(
     said = capsys.readouterr().err  # what was drawn, on stderr (item 5 of issue 12)
     assert f"simulate: 40 pairs over 156 weeks: {n_events} events," in said
     for kind in ("factions", "events", "outcomes"):
-        assert main(["import", kind, str(out / f"{kind}.csv")]) == 0
+        assert main(["import", kind, str(out / f"{kind}.csv")], settings) == 0
     capsys.readouterr()
     assert (
         main(
@@ -47,7 +48,8 @@ def test_simulate_import_and_backtest(
                 "--json",
                 "--out",
                 str(tmp_path / "bt"),
-            ]
+            ],
+            settings,
         )
         == 0
     )
@@ -61,7 +63,7 @@ def test_simulate_import_and_backtest(
     for name in ("forecasts.csv", "origins.csv", "metrics.json", "reliability.png"):
         assert (tmp_path / "bt" / name).exists()
     # The same backtest as a table: one row per reference and a verdict in words.
-    assert main(["backtest", "--step", "182", "--horizon", "365"]) == 0
+    assert main(["backtest", "--step", "182", "--horizon", "365"], settings) == 0
     table = capsys.readouterr().out
     for label in ("fitted model", "priors only", "logistic baseline", "base rate"):
         assert label in table
@@ -81,11 +83,8 @@ def test_simulate_import_and_backtest(
 )
 def test_bad_model_commands_fail_cleanly(
     settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     args: list[str],
 ) -> None:
-    monkeypatch.setenv("RIFTCAST_DATA_DIR", str(settings.data_dir))
-    monkeypatch.delenv("RIFTCAST_DATABASE_URL", raising=False)
-    assert main(args) == 1
+    assert main(args, settings) == 1
     assert capsys.readouterr().err.startswith("error:")

@@ -144,31 +144,33 @@ def test_text_that_is_not_english_gets_an_empty_list_and_a_note(
 # -- the command ---------------------------------------------------------------------------
 
 
-def main(argv: Sequence[str]) -> int:
+def main(argv: Sequence[str], settings: Settings) -> int:
     parser = argparse.ArgumentParser(prog="riftcast")
     sub = parser.add_subparsers(dest="command", required=True)
     extract_command.register(sub)
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        return int(args.func(args, settings) or 0)
     except DomainError:
         return 1
 
 
 @pytest.fixture
-def env(settings: Settings, monkeypatch: pytest.MonkeyPatch, demo: Database) -> Settings:
-    monkeypatch.setenv("RIFTCAST_DATA_DIR", str(settings.data_dir))
-    if settings.database_url:
-        monkeypatch.setenv("RIFTCAST_DATABASE_URL", settings.database_url)
+def demo_settings(settings: Settings, demo: Database) -> Settings:
+    """The settings of a database holding the demo."""
     return settings
 
 
 def test_the_command_prints_the_api_body(
-    env: Settings, db: Database, capsys: pytest.CaptureFixture[str]
+    demo_settings: Settings, db: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = rows(db)
     assert (
-        main(["extract", str(SEED), "--published", "2025-03-02", "--source", "Seed", "--json"]) == 0
+        main(
+            ["extract", str(SEED), "--published", "2025-03-02", "--source", "Seed", "--json"],
+            demo_settings,
+        )
+        == 0
     )
     body = json.loads(capsys.readouterr().out)
     assert set(body) >= {"suggestions", "unresolved"}
@@ -178,15 +180,15 @@ def test_the_command_prints_the_api_body(
     ]
     assert len(match(found, demo_events())) >= 10
     assert all(s["source"] == "Seed" for s in body["suggestions"])
-    assert main(["extract", str(SEED), "--published", "2025-03-02"]) == 0
+    assert main(["extract", str(SEED), "--published", "2025-03-02"], demo_settings) == 0
     out = capsys.readouterr().out
     assert "leader_absence" in out and "haqqani-network -- kandahar-leadership" in out
     assert rows(db) == before
 
 
-def test_the_command_refuses_bad_input(env: Settings, tmp_path: Path) -> None:
+def test_the_command_refuses_bad_input(demo_settings: Settings, tmp_path: Path) -> None:
     empty = tmp_path / "empty.txt"
     empty.write_text("  \n")
-    assert main(["extract", str(empty)]) == 1
-    assert main(["extract", str(tmp_path / "missing.txt")]) == 1
-    assert main(["extract", str(SEED), "--published", "2999-01-01"]) == 1
+    assert main(["extract", str(empty)], demo_settings) == 1
+    assert main(["extract", str(tmp_path / "missing.txt")], demo_settings) == 1
+    assert main(["extract", str(SEED), "--published", "2999-01-01"], demo_settings) == 1

@@ -174,24 +174,21 @@ def test_as_of_forecasts_ignore_later_records_and_new_pairs_are_pooled(
 def test_cli_fit_then_forecast_on_the_demo(
     demo: Database,
     settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("RIFTCAST_DATA_DIR", str(settings.data_dir))
-    monkeypatch.delenv("RIFTCAST_DATABASE_URL", raising=False)
-    assert main(["fit", "--chains", "2", "--tune", "500", "--draws", "1000"]) == 0
+    assert main(["fit", "--chains", "2", "--tune", "500", "--draws", "1000"], settings) == 0
     out, err = capsys.readouterr()
     assert "published" in out
     # Issue 12, item 5: a fit says what it is doing while it does it (on stderr).
     assert "fit: reading the log" in err and "fit: sampling 4 pairs" in err
     assert "2 chains × (500 tuning + 1000 draws)" in err and "fit: sampled in" in err
-    assert main(["forecast", PAIR, "--on", "2025-03-02", "--json"]) == 0
+    assert main(["forecast", PAIR, "--on", "2025-03-02", "--json"], settings) == 0
     result = json.loads(capsys.readouterr().out)
     assert [h["horizon_days"] for h in result["horizons"]] == [30, 90, 180, 365]
     assert result["run"]["published"] and not result["prior_only"]
     assert all(h["phrase"] for h in result["horizons"])
     assert "Sher Mohammad Abbas Stanikzai" in {d["actor"] for d in result["event_drivers"]}
-    assert main(["forecast", PAIR, "--horizon", "0"]) == 1
+    assert main(["forecast", PAIR, "--horizon", "0"], settings) == 1
     assert "horizon" in capsys.readouterr().err
 
 

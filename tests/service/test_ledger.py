@@ -304,16 +304,8 @@ def test_the_export_streams_every_pair_and_horizon(
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "as_of"
 
 
-@pytest.fixture
-def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("RIFTCAST_DATA_DIR", str(settings.data_dir))
-    if settings.database_url:
-        monkeypatch.setenv("RIFTCAST_DATABASE_URL", settings.database_url)
-    return settings
-
-
 def test_the_cli_exports_forecasts_and_the_ledger(
-    env: Settings, scored_client: TestClient, capsys: pytest.CaptureFixture[str]
+    settings: Settings, scored_client: TestClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import argparse
 
@@ -322,7 +314,7 @@ def test_the_cli_exports_forecasts_and_the_ledger(
 
     def run(*argv: str) -> str:
         args = parser.parse_args(list(argv))
-        assert args.func(args) == 0
+        assert args.func(args, settings) == 0
         return capsys.readouterr().out
 
     rows = list(csv.DictReader(io.StringIO(run("export", "forecasts"))))
@@ -337,4 +329,4 @@ def test_the_cli_exports_forecasts_and_the_ledger(
     # Everything here was recorded today: a day before it is before any recorded data.
     args = parser.parse_args(["export", "forecasts", "--as-of", "2024-06-30"])
     with pytest.raises(InvalidInput, match="before any recorded data"):
-        args.func(args)
+        args.func(args, settings)

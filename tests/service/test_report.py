@@ -119,24 +119,21 @@ def test_brief_format_comes_from_the_file_name() -> None:
 
 
 def test_report_command_writes_pdf_and_png(
-    settings: Settings, demo: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, demo: Database, tmp_path: Path
 ) -> None:
     import argparse
 
-    monkeypatch.setenv("RIFTCAST_DATA_DIR", str(settings.data_dir))
-    if settings.database_url:
-        monkeypatch.setenv("RIFTCAST_DATABASE_URL", settings.database_url)
     parser = argparse.ArgumentParser()
     report_command.register(parser.add_subparsers())
     for name in ("brief.pdf", "brief.png"):
         out = tmp_path / name
         args = parser.parse_args(["report", PAIR, "--out", str(out)])
-        assert args.func(args) == 0
+        assert args.func(args, settings) == 0
         assert out.stat().st_size > 10_000
     assert "Kandahar leadership" in pdf_text((tmp_path / "brief.pdf").read_bytes())
     with pytest.raises(Exception, match=r"\.pdf or \.png"):
         args = parser.parse_args(["report", PAIR, "--out", str(tmp_path / "brief.txt")])
-        args.func(args)
+        args.func(args, settings)
 
 
 @pytest.fixture

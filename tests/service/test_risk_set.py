@@ -91,8 +91,7 @@ def test_an_as_of_forecast_uses_only_a_run_fitted_on_what_was_known_then(
     recorded = recorded.replace(tzinfo=UTC) if recorded.tzinfo is None else recorded
     early = store_run(demo, settings, taxonomy, recorded + timedelta(seconds=1), alpha=-9.0)
     late = store_run(demo, settings, taxonomy, recorded + timedelta(days=1), alpha=-3.0)
-    forecaster = Forecaster(demo, settings, taxonomy)
-    forecaster.reload_run()
+    forecaster = Forecaster.load(demo, settings, taxonomy)
     latest = forecaster.forecast(PAIR)
     assert latest.run is not None and latest.run.id == late
     as_of = forecaster.forecast(PAIR, as_of=recorded + timedelta(seconds=2))

@@ -27,16 +27,6 @@ OUTCOMES = (
 )
 
 
-@pytest.fixture
-def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("RIFTCAST_DATA_DIR", str(settings.data_dir))
-    if settings.database_url:
-        monkeypatch.setenv("RIFTCAST_DATABASE_URL", settings.database_url)
-    else:
-        monkeypatch.delenv("RIFTCAST_DATABASE_URL", raising=False)
-    return settings
-
-
 def _write(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / name
     path.write_text(text, "utf-8")
@@ -53,12 +43,14 @@ def _counts(db: Database) -> tuple[int, int, int, int]:
         )
 
 
-def test_import_csv_then_reimport_adds_nothing(env: Settings, db: Database, tmp_path: Path) -> None:
+def test_import_csv_then_reimport_adds_nothing(
+    settings: Settings, db: Database, tmp_path: Path
+) -> None:
     for kind, text in (("factions", FACTIONS), ("events", EVENTS), ("outcomes", OUTCOMES)):
-        assert main(["import", kind, str(_write(tmp_path, f"{kind}.csv", text))]) == 0
+        assert main(["import", kind, str(_write(tmp_path, f"{kind}.csv", text))], settings) == 0
     assert _counts(db) == (2, 1, 3, 1)
     for kind in ("factions", "events", "outcomes"):
-        assert main(["import", kind, str(tmp_path / f"{kind}.csv")]) == 0
+        assert main(["import", kind, str(tmp_path / f"{kind}.csv")], settings) == 0
     assert _counts(db) == (2, 1, 3, 1)
     with db.read() as s:
         north = s.get(Faction, "north")
@@ -69,28 +61,28 @@ def test_import_csv_then_reimport_adds_nothing(env: Settings, db: Database, tmp_
 
 
 def test_export_round_trips_in_both_formats(
-    env: Settings, db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    settings: Settings, db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    main(["import", "factions", str(_write(tmp_path, "f.csv", FACTIONS))])
-    main(["import", "events", str(_write(tmp_path, "e.csv", EVENTS))])
+    main(["import", "factions", str(_write(tmp_path, "f.csv", FACTIONS))], settings)
+    main(["import", "events", str(_write(tmp_path, "e.csv", EVENTS))], settings)
     capsys.readouterr()
-    assert main(["export", "events", "--format", "jsonl"]) == 0
+    assert main(["export", "events", "--format", "jsonl"], settings) == 0
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert [x["occurred_on"] for x in lines] == ["2024-03-05", "2024-02", "2023"]
     assert lines[0]["faction_a"] == "north" and lines[0]["credibility"] == 2
     out = tmp_path / "export.csv"
-    assert main(["export", "events", "--format", "csv", "--out", str(out)]) == 0
+    assert main(["export", "events", "--format", "csv", "--out", str(out)], settings) == 0
     jsonl = _write(tmp_path, "again.jsonl", "".join(json.dumps(x) + "\n" for x in lines))
     # Re-importing the exports adds nothing: the log already holds exactly these reports.
-    assert main(["import", "events", str(out)]) == 0
-    assert main(["import", "events", str(jsonl)]) == 0
+    assert main(["import", "events", str(out)], settings) == 0
+    assert main(["import", "events", str(jsonl)], settings) == 0
     assert _counts(db)[2] == 3
 
 
 def test_bad_file_imports_nothing_and_reports_every_row(
-    env: Settings, db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    settings: Settings, db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    main(["import", "factions", str(_write(tmp_path, "f.csv", FACTIONS))])
+    main(["import", "factions", str(_write(tmp_path, "f.csv", FACTIONS))], settings)
     bad = _write(
         tmp_path,
         "bad.csv",
@@ -101,7 +93,7 @@ def test_bad_file_imports_nothing_and_reports_every_row(
         "north,south,defection,2024-13,Wire,A,1,1\n",
     )
     before = _counts(db)
-    assert main(["import", "events", str(bad)]) == 1
+    assert main(["import", "events", str(bad)], settings) == 1
     err = capsys.readouterr().err
     for expected in (
         "line 3, faction_b: a faction cannot pair with itself",
@@ -129,7 +121,7 @@ def test_bad_file_imports_nothing_and_reports_every_row(
     ],
 )
 def test_unreadable_files_fail_cleanly(
-    env: Settings,
+    settings: Settings,
     db: Database,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
@@ -143,28 +135,28 @@ def test_unreadable_files_fail_cleanly(
     elif content is not None:
         path.write_text(content)
     before = _counts(db)
-    assert main(["import", "events", str(path)]) == 1
+    assert main(["import", "events", str(path)], settings) == 1
     assert message in capsys.readouterr().err
     assert _counts(db) == before
 
 
-def test_outcome_rupture_marks_the_pair(env: Settings, db: Database, tmp_path: Path) -> None:
-    main(["import", "factions", str(_write(tmp_path, "f.csv", FACTIONS))])
+def test_outcome_rupture_marks_the_pair(settings: Settings, db: Database, tmp_path: Path) -> None:
+    main(["import", "factions", str(_write(tmp_path, "f.csv", FACTIONS))], settings)
     text = OUTCOMES + "south,north,ruptured,2024-09-10,Open split,Wire,https://e.org/2\n"
-    assert main(["import", "outcomes", str(_write(tmp_path, "o.csv", text))]) == 0
+    assert main(["import", "outcomes", str(_write(tmp_path, "o.csv", text))], settings) == 0
     with db.read() as s:
         pair = s.get(Pair, "north--south")
     assert pair is not None and pair.status == "ruptured" and str(pair.ruptured_on) == "2024-09-10"
 
 
 def test_demo_loads_once(
-    env: Settings, db: Database, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    settings: Settings, db: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("RIFTCAST_LOAD_REFERENCE", "false")
-    assert main(["demo"]) == 0
+    settings = settings.model_copy(update={"load_reference": False})
+    assert main(["demo"], settings) == 0
     counts = _counts(db)
     assert counts[0] >= 5 and counts[2] >= 10 and counts[3] >= 1
-    assert main(["demo"]) == 0
+    assert main(["demo"], settings) == 0
     assert "already holds data" in capsys.readouterr().out
     assert _counts(db) == counts
     with db.read() as s:

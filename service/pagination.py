@@ -1,0 +1,20 @@
+"""The page size of a listing, shared by every route that pages (events, outcomes, the
+ledger, the audit trail)."""
+
+from __future__ import annotations
+
+from signals.config import Settings
+from signals.errors import FieldProblem, InvalidInput
+
+
+def page_size(limit: int | None, settings: Settings) -> int:
+    """`limit`, or the configured default; above `Settings.max_page_size` a 422 naming
+    `limit` (the OpenAPI document states the ceiling the setting may only lower)."""
+    if limit is None:
+        return settings.default_page_size
+    if limit > settings.max_page_size:
+        raise InvalidInput(
+            f"limit: at most {settings.max_page_size}",
+            [FieldProblem("limit", f"must be at most {settings.max_page_size}")],
+        )
+    return limit
