@@ -10,13 +10,12 @@ the other readers wait on that rebuild).
 from __future__ import annotations
 
 import csv
-import re
 import shutil
 import subprocess
 import threading
 from pathlib import Path
 
-from benchmarks.common import DEMO_PAIR, Server, database, riftcast, serve, table
+from benchmarks.common import DEMO_PAIR, Server, database, riftcast, serve, table, wrk_figures
 
 DURATION = "8s"
 CONNECTIONS = 32
@@ -32,19 +31,7 @@ def wrk(url: str, headers: dict[str, str]) -> tuple[float, float, float]:
     for name, value in headers.items():
         cmd[1:1] = ["-H", f"{name}: {value}"]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    if non2xx and int(non2xx.group(1)) > 0:
-        raise RuntimeError(f"wrk saw {non2xx.group(1)} errors on {url}:\n{out}")
-
-    def pct(label: str) -> float:
-        m = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out)
-        if not m:
-            return float("nan")
-        value, unit = float(m.group(1)), m.group(2)
-        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-
-    return rps, pct("50"), pct("99")
+    return wrk_figures(out, url)
 
 
 def add_pairs(env: dict[str, str], data: Path, n: int) -> None:

@@ -1,16 +1,35 @@
 """Write load: events accepted per second (single and batched), and how long an accepted
-event takes to show in its pair's forecast for a client that polls it."""
+event takes to show in its pair's forecast for a client that polls it.
+
+Single-event POSTs are driven twice: by eight Python clients (as an analyst's tool would
+post; on this 2-core machine their own CPU competes with the server's) and by wrk with
+eight connections (C: the server's capacity with next to nothing else running). Each
+server is measured once its start-up work (the warm forecast cache) is done. wrk runs
+last, so that the visibility figure is taken on a pair of the same size as before (~870
+events).
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
-from benchmarks.common import DEMO_PAIR, Server, database, percentile, serve, table
+from benchmarks.common import DEMO_PAIR, Server, database, percentile, serve, table, wrk_figures
 
 CLIENTS = 8
 POSTS_PER_CLIENT = 40
+WRK_DURATION = "5s"
+# A server is settled when its processes use less than this share of a core...
+SETTLED_CPU = 0.1
+# ...over this many seconds; it is given at most SETTLE_LIMIT_S to get there.
+SETTLE_WINDOW_S = 0.5
+SETTLE_LIMIT_S = 30.0
 BATCH = 50
 VISIBILITY_SAMPLES = 60
 
@@ -55,6 +74,59 @@ def single_posts(server: Server) -> list[object]:
         percentile(latencies, 50),
         percentile(latencies, 99),
     ]
+
+
+def wrk_posts(server: Server) -> list[object]:
+    """Single-event POSTs from wrk's eight connections (each a new event: the API keeps
+    every report, duplicates included)."""
+    script = (
+        'wrk.method = "POST"\n'
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.headers["Authorization"] = "Bearer {server.keys["analyst"]}"\n'
+        f"wrk.body = {json.dumps(json.dumps(_event(7 * 10**6)))}\n"
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script)
+    try:
+        cmd = ["wrk", "-t", "2", "-c", str(CLIENTS), "-d", WRK_DURATION, "--latency", "-s"]
+        out = subprocess.run(
+            [*cmd, f.name, f"{server.url}/v1/events"], capture_output=True, text=True, check=True
+        ).stdout
+    finally:
+        os.unlink(f.name)
+    rate, p50, p99 = wrk_figures(out, "POST /v1/events")
+    return ["POST /v1/events (1 event), wrk", rate, p50, p99]
+
+
+def _cpu_seconds(root: int) -> float:
+    """CPU time used so far by process `root` and its children (the server's workers)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(entry.name), int(fields[1])
+        if root in (pid, ppid):
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def settle(server: Server) -> None:
+    """Wait until the server has finished its start-up work (it builds every pair's
+    forecast in the background): measured from the first request otherwise, the writes
+    would share the CPU with it, and the figures would depend on how long that took."""
+    deadline = time.monotonic() + SETTLE_LIMIT_S
+    before = _cpu_seconds(server.proc.pid)
+    while time.monotonic() < deadline:
+        time.sleep(SETTLE_WINDOW_S)
+        after = _cpu_seconds(server.proc.pid)
+        if after - before < SETTLED_CPU * SETTLE_WINDOW_S:
+            return
+        before = after
 
 
 def batched_posts(server: Server) -> list[object]:
@@ -103,7 +175,9 @@ def run() -> str:
     for kind in ("sqlite", "postgres"):
         for workers in (1, 2):
             with database(kind) as (env, _), serve(env, workers) as server:
+                settle(server)
                 rows = [single_posts(server), batched_posts(server), visibility(server)]
+                rows.insert(1, wrk_posts(server))  # last: the pair then holds thousands more
             out.append(
                 table(
                     f"Write path — {kind}, {workers} worker(s), {CLIENTS} concurrent writers",

@@ -113,6 +113,26 @@ def serve(env: dict[str, str], workers: int = 1) -> Iterator[Server]:
             proc.kill()
 
 
+def wrk_figures(out: str, what: str) -> tuple[float, float, float]:
+    """(requests/s, p50 ms, p99 ms) from the report of `wrk --latency`; raises when wrk saw
+    any answer that was not 2xx or 3xx (a figure of failures is not a figure)."""
+    failed = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    if failed and int(failed.group(1)) > 0:
+        raise RuntimeError(f"wrk saw {failed.group(1)} failures on {what}:\n{out}")
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if rate is None:
+        raise RuntimeError(f"no rate in wrk's report on {what}:\n{out}")
+
+    def pct(label: str) -> float:
+        m = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out)
+        if not m:
+            return float("nan")
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    return float(rate.group(1)), pct("50"), pct("99")
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")

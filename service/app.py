@@ -42,6 +42,7 @@ from service.routes import (
     indicator_types,
     keys,
     ledger,
+    meta,
     model_runs,
     ops,
     outcomes,
@@ -51,6 +52,7 @@ from service.stream import Broker, ChangePoller
 from service.worker import RefitWorker
 from signals.config import Settings
 from signals.db import Database
+from signals.group_commit import GroupCommit
 from signals.taxonomy import Taxonomy, load_taxonomy
 
 log = logging.getLogger("riftcast.service")
@@ -69,8 +71,7 @@ Roles: `reader` (reads, forecasts, what-if, stream) < `analyst` (events, outcome
 
 def make_forecaster(db: Database, settings: Settings, taxonomy: Taxonomy) -> Forecaster:
     """The forecaster with the published run (if any) loaded."""
-    forecaster = Forecaster(db, settings, taxonomy)
-    forecaster.reload_run()
+    forecaster = Forecaster.load(db, settings, taxonomy)
     return forecaster
 
 
@@ -95,6 +96,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.db, app.state.taxonomy, app.state.forecaster = db, taxonomy, forecaster
     app.state.cache, app.state.broker, app.state.poller = cache, broker, poller
     app.state.ledger = recorder
+    app.state.group_commit = GroupCommit(db.write)
     await poller.start()
     recorder.start()
     # The worker also takes the ledger's daily snapshot (a no-op until the UTC day turns).
@@ -153,6 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (
         factions,
         indicator_types,
+        meta,
         events,
         outcomes,
         ledger,  # before forecasts: `/forecasts/export` is not a pair

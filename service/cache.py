@@ -271,12 +271,13 @@ class ForecastCache:
         body = serialise(forecast)
         return Entry(body, etag_of(body), forecast, time.monotonic())
 
-    def peek_listing(self, horizon: int, order: str) -> Stored | None:
-        """The cached body of every pair's forecast, or None (event-loop safe). While one
-        poller rebuilds the listing after a change, the others get the body built before
-        it at once rather than queue behind the rebuild (issue 16); a poller that finds no
-        rebuild under way gets None and builds, so a client reading after its own write,
-        with no one else polling, sees its write."""
+    def peek_listing(self, horizon: int, order: str, during_rebuild: bool = False) -> Stored | None:
+        """The cached body of every pair's forecast, or None (event-loop safe). With
+        `during_rebuild`, what the polling fast path asks: while one poller rebuilds the
+        listing after a change, the body built before it, so the other pollers are answered
+        at once rather than queue behind the rebuild (issue 16). The poller that started the
+        rebuild, and anyone taking the route, waits for the new body: a client reading after
+        its own write sees it."""
         key = (horizon, order, utcnow().date().isoformat())
         with self._lock:
             found = self._listings.get(key)
@@ -286,7 +287,8 @@ class ForecastCache:
         if found is not None and now - found[1] < self.max_age:
             return found[0]
         if (
-            last is not None
+            during_rebuild
+            and last is not None
             and now - last[1] < self.max_age
             and self._flights.running(("listing", *key, version))
         ):
@@ -393,7 +395,3 @@ class ForecastCache:
             self._entries.clear()
         if self.recorder is not None:
             self.recorder.refresh_all()
-
-    def stats(self) -> dict[str, Any]:
-        with self._lock:
-            return {"entries": len(self._entries)}

@@ -2,7 +2,8 @@
 
 A write request runs in one transaction owned by `Writer`: the domain write, its audit row
 and its Idempotency-Key record commit together. `scope="function"` makes the commit
-happen before the response is sent.
+happen before the response is sent. A write that joins the group commit (`Writer.joined`)
+does all three in the group's transaction instead, and is answered after that commits.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import math
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -27,6 +28,7 @@ from signals.clock import to_utc, utcnow
 from signals.config import Settings
 from signals.db import Database
 from signals.factions import normal_pair_id
+from signals.group_commit import GroupCommit
 from signals.tables import IdempotencyRecord
 from signals.taxonomy import Taxonomy
 
@@ -45,6 +47,7 @@ PairFilter = Annotated[
 ]
 
 IDEMPOTENCY_HEADER_MAX = 200
+T = TypeVar("T")
 
 
 def get_db(request: Request) -> Database:
@@ -125,6 +128,30 @@ class Writer:
             media_type="application/json",
             headers={"Idempotent-Replayed": "true"},
         )
+
+    def joined(self, work: Callable[[], T]) -> T:
+        """Run `work` — which writes through `self.session` and answers with `done` — in
+        the process's group commit: in a savepoint of one transaction shared with the
+        writes that arrive meanwhile (one commit, one fsync for all), returning only once
+        that transaction has committed. A `work` that raises rolls back its own writes
+        only; a failed commit raises here for every write of the group. `work` may run
+        twice (again, in a savepoint, when another write of its group failed): it must act
+        only through the session. Call it before touching the session: the request's own
+        transaction must not be open (on SQLite it would hold the write lock the group
+        needs)."""
+        if self.session.in_transaction():
+            raise RuntimeError("a joined write must not open the request's own transaction")
+        own = self.session
+
+        def member(session: Session) -> T:
+            self.session = session  # the request's thread waits meanwhile: nothing races
+            try:
+                return work()
+            finally:
+                self.session = own
+
+        committer: GroupCommit = self.request.app.state.group_commit
+        return committer.submit(member)
 
     def _retry_after(self, record: IdempotencyRecord | None) -> int:
         """Seconds until the first request must have finished or its claim lapses."""

@@ -94,7 +94,7 @@ class ForecastFastPath:
         query = scope.get("query_string", b"")
         if scope["path"] == LISTING:
             asked = _listing_query(query, list(state.settings.horizons))
-            found = cache.peek_listing(*asked) if asked is not None else None
+            found = cache.peek_listing(*asked, during_rebuild=True) if asked else None
             if found is None:
                 if asked is not None and self._known_reader(scope):
                     cache.refresh_listing(*asked)

@@ -12,12 +12,14 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from sqlalchemy import func, or_, text
+from sqlalchemy import func, insert, or_, text
 from sqlmodel import Session, col, select
 
 from signals.clock import utcnow
@@ -39,22 +41,73 @@ KEY_CHANGE = "key"
 # The PostgreSQL channel on which every write that adds a change row notifies the probes.
 CHANGE_CHANNEL = "riftcast_changes"
 _NOTIFIED = "riftcast_change_notified"  # session.info: the transaction that has notified
+_BATCH = "riftcast_change_batch"  # session.info: inside `batched_changes`, its ChangeBatch
+_INSERT_CHANGE = insert(ChangeEntry.__table__)  # type: ignore[attr-defined]
 
 
 def note_change(session: Session, pair_id: str | None, kind: str) -> None:
     """Log a change inside the writer's transaction. On PostgreSQL also NOTIFY the probes:
     the server delivers it at commit and drops it on rollback, so a probe hears of exactly
     the committed changes. Once per transaction is enough (repeats would be folded anyway),
-    and saves a round trip per pair of a batch."""
-    session.add(ChangeEntry(pair_id=pair_id, kind=kind, at=utcnow()))
+    and saves a round trip per pair of a batch. Inside `batched_changes` the row and the
+    NOTIFY wait for the end of that block."""
+    row = {"pair_id": pair_id, "kind": kind, "at": utcnow()}
+    batch: ChangeBatch | None = session.info.get(_BATCH)
+    if batch is not None:
+        batch.rows.append(row)
+        return
+    # A Core INSERT, not an ORM object: nothing reads the row back in this session, and
+    # the unit of work would cost several times the CPU of the insert itself.
+    session.connection().execute(_INSERT_CHANGE, row)
     if session.get_bind().dialect.name != "postgresql":
         return
     transaction = session.get_transaction()
     if transaction is None or session.info.get(_NOTIFIED) is not transaction:
-        session.connection().execute(
-            text("SELECT pg_notify(:channel, '')"), {"channel": CHANGE_CHANNEL}
-        )
+        _notify(session)
         session.info[_NOTIFIED] = session.get_transaction()
+
+
+def _notify(session: Session) -> None:
+    session.connection().execute(
+        text("SELECT pg_notify(:channel, '')"), {"channel": CHANGE_CHANNEL}
+    )
+
+
+@dataclass
+class ChangeBatch:
+    """The change rows noted by the writes of one transaction, not yet written."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def mark(self) -> int:
+        """Where the rows of the write about to run will begin."""
+        return len(self.rows)
+
+    def undo_to(self, mark: int) -> None:
+        """Forget the rows noted since `mark`: that write's savepoint rolled back."""
+        del self.rows[mark:]
+
+
+@contextmanager
+def batched_changes(session: Session) -> Iterator[ChangeBatch]:
+    """Within the block, `note_change` collects its rows; when the block ends normally
+    they are written in one INSERT with, on PostgreSQL, one NOTIFY. For a transaction that
+    runs several writes in savepoints (group commit), the caller drops a failed write's
+    rows (`mark`, `undo_to`). Two things are saved: a statement per write, and the NOTIFY
+    per savepoint — one sent inside a savepoint that then rolls back is dropped with it,
+    and the writes after it would go unheard until the next full poll. (A row noted in a
+    savepoint that rolls back while its write goes on would be written all the same: no
+    write of a group does that.)"""
+    batch = ChangeBatch()
+    session.info[_BATCH] = batch
+    try:
+        yield batch
+    finally:
+        session.info.pop(_BATCH, None)
+    if batch.rows:
+        session.connection().execute(_INSERT_CHANGE, batch.rows)
+        if session.get_bind().dialect.name == "postgresql":
+            _notify(session)
 
 
 def latest_change(session: Session) -> int:

@@ -74,16 +74,16 @@ def ensure_pair(session: Session, a: str, b: str) -> Pair:
     """The pair of factions a and b, created on first reference if both factions exist."""
     if a == b:
         raise InvalidInput.one("faction_b", "a faction cannot pair with itself")
-    problems = [
-        FieldProblem(field, f"unknown faction {fid!r}")
-        for field, fid in (("faction_a", a), ("faction_b", b))
-        if session.get(Faction, fid) is None
-    ]
-    if problems:
-        raise InvalidInput("; ".join(str(p) for p in problems), problems)
     pid = pair_id_for(a, b)
-    pair = session.get(Pair, pid)
+    pair = session.get(Pair, pid)  # a stored pair's factions exist (foreign keys)
     if pair is None:
+        problems = [
+            FieldProblem(field, f"unknown faction {fid!r}")
+            for field, fid in (("faction_a", a), ("faction_b", b))
+            if session.get(Faction, fid) is None
+        ]
+        if problems:
+            raise InvalidInput("; ".join(str(p) for p in problems), problems)
         first, second = canonical(a, b)
         fa, fb = session.get(Faction, first), session.get(Faction, second)
         shared = fa.collection if fa and fb and fa.collection == fb.collection else ""

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import numpy as np
+from sqlalchemy import event as sa_event
+from sqlmodel import Session, select
 
 from models.hazard import Diagnostics, Posterior
 from signals.clock import new_id, utcnow
@@ -13,6 +17,7 @@ from signals.config import Settings
 from signals.db import Database
 from signals.runs import ModelRun, save_run
 from signals.schemas import EventIn
+from signals.tables import IndicatorEvent
 from signals.taxonomy import Taxonomy
 
 
@@ -88,3 +93,22 @@ def event_in(**over: Any) -> EventIn:
 def demo_event(**over: Any) -> EventIn:
     """`event_in`, dated today."""
     return event_in(**{"occurred_on": utcnow().date().isoformat(), **over})
+
+
+def stored_actors(db: Database) -> list[str]:
+    """The actor of every stored event, sorted: who got in, and how many times."""
+    with db.read() as s:
+        return sorted(s.exec(select(IndicatorEvent.actor)))
+
+
+@contextmanager
+def failing_commit(db: Database) -> Iterator[Session]:
+    """`db.write()` whose COMMIT fails (as a full disk or a lost server would make it)."""
+
+    def refuse(session: Session) -> None:
+        if not session.in_nested_transaction():  # the COMMIT, not a member's RELEASE
+            raise OSError("disk full")
+
+    with db.write() as session:
+        sa_event.listen(session, "before_commit", refuse)
+        yield session
