@@ -1,7 +1,7 @@
 """The FastAPI application factory: `uvicorn service.app:create_app --factory`.
 
-Everything with a lifetime (database, taxonomy, forecaster, cache, SSE broker, change
-poller, refit worker) is made in the lifespan and kept on `app.state`.
+Everything with a lifetime (database, taxonomy, forecaster, cache, SSE broker, freshness
+and its change poller, refit worker) is made in the lifespan and kept on `app.state`.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from service.cache import ORDERS, ForecastCache
 from service.fastpath import ForecastFastPath
 from service.forecasting.forecaster import Forecaster
 from service.forecasting.ledger import LedgerRecorder
+from service.freshness import ChangePoller, Freshness
 from service.metrics import Metrics, MetricsMiddleware
 from service.middleware import (
     BodyLimitMiddleware,
@@ -48,7 +49,7 @@ from service.routes import (
     outcomes,
     report,
 )
-from service.stream import Broker, ChangePoller
+from service.stream import Broker
 from service.worker import RefitWorker
 from signals.config import Settings
 from signals.db import Database
@@ -85,16 +86,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     recorder = LedgerRecorder(db, cache)
     cache.recorder = recorder
     broker = Broker()
+    freshness = Freshness.standard(db, cache, broker, app.state.key_cache)
     poller = ChangePoller(
-        db,
-        cache,
-        broker,
-        settings.cache_check_seconds,
-        app.state.key_cache,
-        full_interval=settings.change_full_poll_seconds,
+        db, freshness, settings.cache_check_seconds, settings.change_full_poll_seconds
     )
     app.state.db, app.state.taxonomy, app.state.forecaster = db, taxonomy, forecaster
     app.state.cache, app.state.broker, app.state.poller = cache, broker, poller
+    app.state.freshness = freshness
     app.state.ledger = recorder
     app.state.group_commit = GroupCommit(db.write)
     await poller.start()

@@ -3,8 +3,9 @@
 A key arrives as `Authorization: Bearer …` or `X-API-Key: …`. A verified key is trusted
 for at most `key_cache_seconds` without asking the database again, so a cached forecast GET
 never leaves the event loop. A revocation is written to the change log, and every worker's
-change poller drops its verified keys when it sees one: a revoked key is refused everywhere
-within one poll (`cache_check_seconds`); the time limit is only the backstop.
+change poller (service.freshness) drops its verified keys when it sees one: a revoked key
+is refused everywhere within one poll (`cache_check_seconds`); the time limit is only the
+backstop.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The forecast cache: serialised bodies and ETags, keyed by pair, horizons and UTC day.
 
 Entries are dropped per pair when a write touches the pair (in this process at once, in
-the others by the change-log poller) and all together when a new run is published. The
-UTC day in the key, and a maximum age, keep decayed evidence from being served stale.
+the others by the change-log poller; both through `service.freshness`) and all together
+when a new run is published. The UTC day in the key, and a maximum age, keep decayed
+evidence from being served stale.
 
 The cache is where a pair's headline forecast is computed, so it is what tells the forecast
 ledger (`service.forecasting.ledger.LedgerRecorder`, when one is attached): a dropped
@@ -201,10 +202,16 @@ class ForecastCache:
         self.max_age = max_age
         self._lock = threading.Lock()
         self._entries: dict[tuple[str, tuple[int, ...], str], Entry] = {}
+        # Version guards: a computation stores its result only if the versions it began
+        # under are unchanged when it ends (SingleFlight keys carry them too), so what was
+        # begun before a drop is neither kept nor handed to a caller who came after it.
+        # Per pair, bumped by `invalidate`: a pair's entries and series vs a write to it.
         self._versions: dict[str, int] = {}
+        # Bumped by `clear`: every entry and series vs a new run.
         self._generation = 0
         # Every pair's forecast in one body, per (horizon, order, day); dropped on any write.
         self._listings: dict[tuple[int, str, str], tuple[Stored, float]] = {}
+        # Bumped by `invalidate` and `clear`: the listings vs any write or new run.
         self._listing_version = 0
         # The last listing built per (horizon, order, day), kept across writes: what the
         # other pollers get while one of them rebuilds it after a change.

@@ -22,6 +22,7 @@ from sqlmodel import Session
 
 from service.auth import Principal, admin, analyst, reader
 from service.cache import ForecastCache
+from service.freshness import Changes, Freshness
 from service.problems import ApiError
 from signals import audit, idempotency
 from signals.clock import to_utc, utcnow
@@ -86,6 +87,7 @@ class Writer:
     taxonomy: Taxonomy
     idempotency_key: str | None
     touched_pairs: set[str] = field(default_factory=set)
+    revoked_key: bool = False  # a key was revoked: verified keys are forgotten at commit
     _claimed: bool = False
 
     def replay(self, payload: Any) -> Response | None:
@@ -168,8 +170,11 @@ class Writer:
         result: str,
         object_id: str | None = None,
         pairs: set[str] | None = None,
+        revoked_key: bool = False,
     ) -> JSONResponse:
-        """Record the audit row and the idempotency record in this transaction; answer."""
+        """Record the audit row and the idempotency record in this transaction; answer.
+        `pairs` (the pairs written) and `revoked_key` say what this process drops once the
+        transaction has committed (`Freshness.local`)."""
         text = body.model_dump_json()
         audit.record(
             self.session,
@@ -184,6 +189,7 @@ class Writer:
         if self._claimed and self.idempotency_key:
             idempotency.complete(self.session, self.who.key_id, self.idempotency_key, status, text)
         self.touched_pairs |= pairs or set()
+        self.revoked_key |= revoked_key
         return JSONResponse(json.loads(text), status_code=status)
 
 
@@ -217,9 +223,11 @@ def _writer(role_dep: Callable[..., Awaitable[Principal]]) -> Callable[..., Iter
         finally:
             if writer is not None and writer._claimed and not committed:
                 idempotency.release(db, who.key_id, writer.idempotency_key or "")
-        # Committed: the forecasts of the pairs written are stale in this process now.
-        if writer is not None and writer.touched_pairs:
-            request.app.state.cache.invalidate(writer.touched_pairs)
+        # Committed: what it made stale in this process is dropped before the response, so
+        # the client reads its own write (other processes read it from the change log).
+        if writer is not None and (writer.touched_pairs or writer.revoked_key):
+            freshness: Freshness = request.app.state.freshness
+            freshness.local(Changes(frozenset(writer.touched_pairs), keys=writer.revoked_key))
 
     return dependency
 

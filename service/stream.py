@@ -1,12 +1,8 @@
-"""Server-Sent Events of forecast changes, fed by the change-log poller.
+"""Server-Sent Events of forecast changes: this process's streams and their fan-out.
 
-Every `cache_check_seconds` each process asks its commit probe (signals.changes: SQLite's
-data_version, PostgreSQL's LISTEN) whether anything was committed, on the event loop and
-in microseconds; only then, or every `change_full_poll_seconds` whatever the probe says,
-does it read `change_log` in a worker thread. The pairs written since the last read (by
-any process) have their cached forecasts dropped, are recomputed from the published run,
-and — when the forecast changed — are pushed to this process's SSE subscribers. A `run`
-change reloads the published run and refreshes every pair.
+The broker is fed by `service.freshness`: when the change log says pairs were written (by
+any process), their forecasts are recomputed from the published run and — when a forecast
+changed — pushed to this process's SSE subscribers; a revoked key's streams are ended.
 """
 
 from __future__ import annotations
@@ -15,27 +11,12 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import anyio
-
-from service.auth import KeyCache
-from service.cache import Entry, ForecastCache
+from service.cache import Entry
 from service.schemas import HorizonPublic
-from signals.access import revoked_among
-from signals.changes import (
-    KEY_CHANGE,
-    RUN_CHANGE,
-    ChangeCursor,
-    CommitProbe,
-    latest_change,
-    open_probe,
-)
-from signals.db import Database
-from signals.factions import list_pairs
 
 log = logging.getLogger("riftcast.stream")
 QUEUE_SIZE = 256
@@ -161,107 +142,3 @@ async def event_stream(
         yield {"event": "revoked", "data": json.dumps({"detail": "the API key was revoked"})}
     finally:
         broker.unsubscribe(sub)
-
-
-class ChangePoller:
-    """The lifespan task that keeps this process's forecasts fresh.
-
-    An idle process must cost next to nothing (issue 12, item 1): a read of the change log
-    every 30 ms, in a worker thread, cost about 4% of a core. So each poll first asks the
-    probe, which needs no thread and no query, and reads only when it says "committed" (or
-    cannot tell), and every `full_interval` as a safety net against a lost notification.
-    """
-
-    def __init__(
-        self,
-        db: Database,
-        cache: ForecastCache,
-        broker: Broker,
-        interval: float,
-        key_cache: KeyCache | None = None,
-        full_interval: float = 1.0,
-    ) -> None:
-        self.db = db
-        self.cache = cache
-        self.key_cache = key_cache
-        self.broker = broker
-        self.interval = interval
-        self.full_interval = full_interval
-        self.cursor = ChangeCursor()
-        self.probe = CommitProbe()  # "maybe" at every poll until start() opens the real one
-        self.polls = 0  # probe checks
-        self.reads = 0  # reads of the change log
-        self.next_read = 0.0  # monotonic time of the safety-net read
-        self.owed = False  # the probe said "committed" and no read has succeeded since
-
-    def _latest(self) -> int:
-        with self.db.read() as session:
-            return latest_change(session)
-
-    def _since(self, streaming_keys: set[str]) -> tuple[bool, set[str], bool, set[str] | None]:
-        """(anything new, pairs to refresh, a new run?, revoked keys among those streaming —
-        None when no key was revoked)."""
-        self.probe.connect()  # a dropped probe listens again before this read, not after
-        with self.db.read() as session:
-            rows = self.cursor.read(session, time.monotonic())
-            pairs = {r.pair_id for r in rows if r.pair_id}
-            new_run = any(r.kind == RUN_CHANGE for r in rows)
-            revoked = None
-            if any(r.kind == KEY_CHANGE for r in rows):
-                revoked = revoked_among(session, streaming_keys)
-            if new_run:
-                pairs |= {p.id for p in list_pairs(session)}
-        return bool(rows), pairs, new_run, revoked
-
-    async def start(self) -> None:
-        # The probe first: a commit after the cursor's starting point is then signalled.
-        self.probe = await anyio.to_thread.run_sync(open_probe, self.db)
-        self.cursor = ChangeCursor(await anyio.to_thread.run_sync(self._latest))
-        self.next_read = time.monotonic() + self.full_interval
-
-    def close(self) -> None:
-        self.probe.close()
-
-    async def run(self) -> None:
-        while True:
-            await anyio.sleep(self.interval)
-            try:
-                await self.poll_once()
-            except Exception:
-                log.exception("change poll failed; retrying")
-
-    async def poll_once(self) -> None:
-        self.polls += 1
-        now = time.monotonic()
-        if self.probe.changed():
-            self.owed = True
-        elif not self.owed and now < self.next_read:
-            return
-        self.reads += 1
-        streaming = {sub.key_id for sub in self.broker.subscribers}
-        changed, pairs, new_run, revoked = await anyio.to_thread.run_sync(self._since, streaming)
-        self.owed = False  # a failed read leaves it owed: the next poll reads again
-        self.next_read = now + self.full_interval
-        if not changed:
-            return
-        if revoked is not None:
-            if self.key_cache is not None:
-                self.key_cache.clear()
-            self.broker.close_revoked(revoked)
-        if new_run:
-            await anyio.to_thread.run_sync(self.cache.forecaster.reload_run)
-            self.cache.clear()
-        self.cache.invalidate(pairs)
-        if not self.broker.subscribers:
-            for pid in pairs:
-                self.broker.last_etag.pop(pid, None)
-            return
-        for pid in sorted(pairs):
-            try:
-                entry = await anyio.to_thread.run_sync(self.cache.get, pid)
-            except Exception:
-                log.exception("recomputing %s failed", pid)
-                continue
-            if self.broker.last_etag.get(pid) != entry.etag:
-                self.broker.last_etag[pid] = entry.etag
-                self.broker.publish(summary(entry))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path
 from fastapi.responses import Response
 from sqlmodel import Session
 
@@ -36,14 +36,14 @@ def keys_create(payload: KeyCreate, w: Writer = AdminWriter) -> Response:
     responses=responses(*STD_ERRORS, 404, 409),
 )
 def keys_revoke(
-    request: Request,
     key_id: str = Path(max_length=26, description="The key's id, or its prefix."),
     w: Writer = AdminWriter,
 ) -> Response:
-    """Revoke a key: refused at once by this worker, by the others as soon as their change
-    poller sees the revocation (tens of milliseconds)."""
+    """Revoke a key: refused at once by this worker (it forgets its verified keys once the
+    revocation commits), by the others as soon as their change poller sees the revocation
+    (tens of milliseconds)."""
     if (replay := w.replay({"revoke": key_id})) is not None:
         return replay
     row = access.revoke_key(w.session, key_id)
-    request.app.state.key_cache.clear()
-    return w.done(KeyPublic.model_validate(row), status=200, result="revoked key", object_id=row.id)
+    public = KeyPublic.model_validate(row)
+    return w.done(public, status=200, result="revoked key", object_id=row.id, revoked_key=True)

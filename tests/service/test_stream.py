@@ -1,6 +1,7 @@
-"""The change poller reads the change log only when its commit probe hears a commit, or
-at its safety-net period (issue 12, item 1: an idle server under 1% of a core), and still
-learns of a write by another process at its next poll."""
+"""The change poller (service.freshness) reads the change log only when its commit probe
+hears a commit, or at its safety-net period (issue 12, item 1: an idle server under 1% of a
+core), and still learns of a write by another process at its next poll; what it reads, and
+this process's own commits, reach the subscribers in order."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ import anyio
 import pytest
 
 from service.app import make_forecaster
+from service.auth import KeyCache, Principal
 from service.cache import ForecastCache
+from service.freshness import ChangePoller, Changes, Freshness
 from service.metrics import Metrics
-from service.stream import Broker, ChangePoller
+from service.stream import Broker
 from signals.changes import CommitProbe, latest_change, note_change
 from signals.config import Settings
 from signals.db import Database
@@ -38,7 +41,8 @@ def _run(
     scenario: Callable[[ChangePoller], Awaitable[None]],
 ) -> None:
     cache = ForecastCache(make_forecaster(db, settings, taxonomy), Metrics(), 60.0)
-    poller = ChangePoller(db, cache, Broker(), TICK, full_interval=full_interval)
+    freshness = Freshness.standard(db, cache, Broker())
+    poller = ChangePoller(db, freshness, TICK, full_interval=full_interval)
 
     async def main() -> None:
         await poller.start()
@@ -118,16 +122,16 @@ def test_a_commit_heard_before_a_failed_read_is_read_at_the_next_poll(
 ) -> None:
     async def scenario(poller: ChangePoller) -> None:
         last_id = _commit_elsewhere(settings, "retried")
-        since = poller._since
+        read = poller._read
         calls = []
 
-        def failing_once(streaming: set[str]) -> tuple[bool, set[str], bool, set[str] | None]:
+        def failing_once() -> Changes | None:
             calls.append(1)
             if len(calls) == 1:
                 raise RuntimeError("the database went away")
-            return since(streaming)
+            return read()
 
-        monkeypatch.setattr(poller, "_since", failing_once)
+        monkeypatch.setattr(poller, "_read", failing_once)
         t0 = time.monotonic()
         while not calls:  # until the probe hears the commit and the read fails
             assert time.monotonic() - t0 < 1.0
@@ -138,3 +142,45 @@ def test_a_commit_heard_before_a_failed_read_is_read_at_the_next_poll(
         assert poller.cursor.last_id == last_id and len(calls) == 2
 
     _run(db, settings, taxonomy, 60.0, scenario)
+
+
+class Recording:
+    """A subscriber that notes what it was told, and may fail."""
+
+    def __init__(self, name: str, calls: list[tuple[str, str]], fail: bool = False) -> None:
+        self.name, self.calls, self.fail = name, calls, fail
+
+    async def changed(self, changes: Changes) -> None:
+        self.calls.append((self.name, "log"))
+        if self.fail:
+            raise RuntimeError("this subscriber is broken")
+
+    def changed_here(self, changes: Changes) -> None:
+        self.calls.append((self.name, "here"))
+        if self.fail:
+            raise RuntimeError("this subscriber is broken")
+
+
+def test_every_subscriber_is_told_in_order_even_after_one_fails() -> None:
+    calls: list[tuple[str, str]] = []
+    freshness = Freshness([Recording("a", calls, fail=True), Recording("b", calls)])
+    changes = Changes(frozenset({"p"}), keys=True)
+    anyio.run(freshness.notify, changes)
+    freshness.local(changes)
+    assert calls == [("a", "log"), ("b", "log"), ("a", "here"), ("b", "here")]
+
+
+def test_a_local_commit_drops_what_it_made_stale_and_leaves_the_streams_to_the_log(
+    db: Database, settings: Settings, taxonomy: Taxonomy
+) -> None:
+    cache = ForecastCache(make_forecaster(db, settings, taxonomy), Metrics(), 60.0)
+    keys = KeyCache(60.0)
+    keys.put("secret", Principal(key_id="k", name="n", role="reader"))
+    broker = Broker()
+    broker.last_etag["p"] = '"old"'
+    freshness = Freshness.standard(db, cache, broker, keys)
+    freshness.local(Changes(frozenset({"p"})))
+    assert keys.get("secret") is not None and cache._versions == {"p": 1}
+    freshness.local(Changes(keys=True))
+    assert keys.get("secret") is None and cache._versions == {"p": 1}
+    assert broker.last_etag == {"p": '"old"'}  # the poller tells the broker, a poll later

@@ -1,0 +1,264 @@
+"""One path by which a process learns that something was committed, and what it drops.
+
+Two sources feed it. Other processes' commits (and this one's: the log holds them all)
+reach it through the `ChangePoller`: every `cache_check_seconds` it asks its commit probe
+(signals.changes: SQLite's data_version, PostgreSQL's LISTEN) whether anything was
+committed, on the event loop and in microseconds; only then, or every
+`change_full_poll_seconds` whatever the probe says, does it read `change_log` in a worker
+thread, and hands what it read to `Freshness.notify`. This process's own commits are told
+at once, by the request that committed, through `Freshness.local` (service.deps), so its
+client reads its own write; the change log brings the same change again a poll later.
+
+Either way a `Changes` goes to the subscribers, in order: the key cache (forget verified
+keys on a revocation), the forecast cache (drop the pairs written; on a new run reload the
+forecaster, then drop everything) and the SSE broker (end revoked keys' streams; recompute
+the pairs written, from the cache dropped just before, and push those whose forecast
+changed).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+import anyio
+
+from service.auth import KeyCache
+from service.cache import ForecastCache
+from service.stream import Broker, summary
+from signals.access import revoked_among
+from signals.changes import (
+    KEY_CHANGE,
+    RUN_CHANGE,
+    ChangeCursor,
+    CommitProbe,
+    latest_change,
+    open_probe,
+)
+from signals.db import Database
+from signals.factions import list_pairs
+
+log = logging.getLogger("riftcast.freshness")
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What some commits changed, as far as this process's caches care."""
+
+    pairs: frozenset[str] = frozenset()  # pairs whose forecasts may have moved
+    new_run: bool = False  # a model run was published: every forecast may have moved
+    keys: bool = False  # a key was revoked
+
+
+class ChangeSubscriber(Protocol):
+    """Something this process keeps that a commit can make stale."""
+
+    async def changed(self, changes: Changes) -> None:
+        """Changes read from the change log: on the event loop (blocking work in a worker
+        thread), after the subscribers before this one have been told."""
+
+    def changed_here(self, changes: Changes) -> None:
+        """This process's own commit, in the thread of the request that made it, before
+        its response: only what keeps that client from reading stale data. The same
+        changes reach `changed` from the change log within a poll."""
+
+
+class Freshness:
+    """The subscribers, in the order they are told of a change."""
+
+    def __init__(self, subscribers: Iterable[ChangeSubscriber]) -> None:
+        self.subscribers = list(subscribers)
+
+    @classmethod
+    def standard(
+        cls,
+        db: Database,
+        cache: ForecastCache,
+        broker: Broker,
+        key_cache: KeyCache | None = None,
+    ) -> Freshness:
+        """A serving process's subscribers. The order matters: the forecast cache drops
+        what is stale before the broker recomputes from it."""
+        subscribers: list[ChangeSubscriber] = []
+        if key_cache is not None:
+            subscribers.append(KeyCacheSubscriber(key_cache))
+        subscribers += [ForecastCacheSubscriber(cache), BrokerSubscriber(broker, cache, db)]
+        return cls(subscribers)
+
+    async def notify(self, changes: Changes) -> None:
+        """Tell every subscriber of changes read from the change log. One that fails is
+        logged, and the others are told all the same."""
+        for sub in self.subscribers:
+            try:
+                await sub.changed(changes)
+            except Exception:
+                log.exception("%s failed to take a change", type(sub).__name__)
+
+    def local(self, changes: Changes) -> None:
+        """Tell every subscriber of a commit this process has just made (from the request's
+        thread, after the commit). A failure is logged, not raised: the write is
+        committed, and the change log brings it again within a poll."""
+        for sub in self.subscribers:
+            try:
+                sub.changed_here(changes)
+            except Exception:
+                log.exception("%s failed to take a local change", type(sub).__name__)
+
+
+class KeyCacheSubscriber:
+    """Verified keys are forgotten when any key is revoked: the next request with a revoked
+    key is verified again, and refused."""
+
+    def __init__(self, key_cache: KeyCache) -> None:
+        self.key_cache = key_cache
+
+    async def changed(self, changes: Changes) -> None:
+        self.changed_here(changes)
+
+    def changed_here(self, changes: Changes) -> None:
+        if changes.keys:
+            self.key_cache.clear()
+
+
+class ForecastCacheSubscriber:
+    """Drops the written pairs' forecasts (and the listings); on a new run reloads the
+    forecaster first, then drops everything, so nothing computed from the old run
+    outlives the reload (the cache's version guards refuse what was begun before)."""
+
+    def __init__(self, cache: ForecastCache) -> None:
+        self.cache = cache
+
+    async def changed(self, changes: Changes) -> None:
+        if changes.new_run:
+            await anyio.to_thread.run_sync(self.cache.forecaster.reload_run)
+            self.cache.clear()
+        # Every read of the log with anything in it drops the listings, even with no pair
+        # named (a new faction): as many rows, as many listings rebuilt at most.
+        self.cache.invalidate(changes.pairs)
+
+    def changed_here(self, changes: Changes) -> None:
+        if changes.new_run:  # already in a worker thread: reloading may block
+            self.cache.forecaster.reload_run()
+            self.cache.clear()
+        if changes.pairs:
+            self.cache.invalidate(changes.pairs)
+
+
+class BrokerSubscriber:
+    """This process's SSE streams: a revoked key's streams end, and the pairs written are
+    recomputed (from the forecast cache, dropped just before) and pushed when their
+    forecast changed. Event-loop side only: a local commit is pushed when the poller reads
+    it from the change log."""
+
+    def __init__(self, broker: Broker, cache: ForecastCache, db: Database) -> None:
+        self.broker = broker
+        self.cache = cache
+        self.db = db
+
+    def _revoked(self, streaming: set[str]) -> set[str]:
+        with self.db.read() as session:
+            return revoked_among(session, streaming)
+
+    async def changed(self, changes: Changes) -> None:
+        broker = self.broker
+        if changes.keys:
+            streaming = {sub.key_id for sub in broker.subscribers}
+            if streaming:
+                broker.close_revoked(await anyio.to_thread.run_sync(self._revoked, streaming))
+        if not broker.subscribers:
+            for pid in changes.pairs:
+                broker.last_etag.pop(pid, None)
+            return
+        for pid in sorted(changes.pairs):
+            try:
+                entry = await anyio.to_thread.run_sync(self.cache.get, pid)
+            except Exception:
+                log.exception("recomputing %s failed", pid)
+                continue
+            if broker.last_etag.get(pid) != entry.etag:
+                broker.last_etag[pid] = entry.etag
+                broker.publish(summary(entry))
+
+    def changed_here(self, changes: Changes) -> None:
+        return None
+
+
+class ChangePoller:
+    """The lifespan task that reads other processes' commits into `Freshness.notify`.
+
+    An idle process must cost next to nothing (issue 12, item 1): a read of the change log
+    every 30 ms, in a worker thread, cost about 4% of a core. So each poll first asks the
+    probe, which needs no thread and no query, and reads only when it says "committed" (or
+    cannot tell), and every `full_interval` as a safety net against a lost notification.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        freshness: Freshness,
+        interval: float,
+        full_interval: float = 1.0,
+    ) -> None:
+        self.db = db
+        self.freshness = freshness
+        self.interval = interval
+        self.full_interval = full_interval
+        self.cursor = ChangeCursor()
+        self.probe = CommitProbe()  # "maybe" at every poll until start() opens the real one
+        self.polls = 0  # probe checks
+        self.reads = 0  # reads of the change log
+        self.next_read = 0.0  # monotonic time of the safety-net read
+        self.owed = False  # the probe said "committed" and no read has succeeded since
+
+    def _latest(self) -> int:
+        with self.db.read() as session:
+            return latest_change(session)
+
+    def _read(self) -> Changes | None:
+        """What was committed since the last read; None when nothing was. A new run names
+        every pair."""
+        self.probe.connect()  # a dropped probe listens again before this read, not after
+        with self.db.read() as session:
+            rows = self.cursor.read(session, time.monotonic())
+            if not rows:
+                return None
+            pairs = {r.pair_id for r in rows if r.pair_id}
+            new_run = any(r.kind == RUN_CHANGE for r in rows)
+            if new_run:
+                pairs |= {p.id for p in list_pairs(session)}
+        keys = any(r.kind == KEY_CHANGE for r in rows)
+        return Changes(frozenset(pairs), new_run=new_run, keys=keys)
+
+    async def start(self) -> None:
+        # The probe first: a commit after the cursor's starting point is then signalled.
+        self.probe = await anyio.to_thread.run_sync(open_probe, self.db)
+        self.cursor = ChangeCursor(await anyio.to_thread.run_sync(self._latest))
+        self.next_read = time.monotonic() + self.full_interval
+
+    def close(self) -> None:
+        self.probe.close()
+
+    async def run(self) -> None:
+        while True:
+            await anyio.sleep(self.interval)
+            try:
+                await self.poll_once()
+            except Exception:
+                log.exception("change poll failed; retrying")
+
+    async def poll_once(self) -> None:
+        self.polls += 1
+        now = time.monotonic()
+        if self.probe.changed():
+            self.owed = True
+        elif not self.owed and now < self.next_read:
+            return
+        self.reads += 1
+        changes = await anyio.to_thread.run_sync(self._read)
+        self.owed = False  # a failed read leaves it owed: the next poll reads again
+        self.next_read = now + self.full_interval
+        if changes is not None:
+            await self.freshness.notify(changes)
