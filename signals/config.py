@@ -86,9 +86,13 @@ class Settings(BaseSettings):
         description="Build the forecast listing (and every pair's forecast) in the background "
         "at start, so the first polls find it cached.",
     )
-    fit_draws: int = Field(default=2000, description="Posterior draws per chain.")
-    fit_tune: int = 1000
-    fit_chains: int = Field(default=2, description="Chains (run in parallel, one per core).")
+    # Unset, a fit takes the model's own defaults (models.hazard.FitConfig: 2,000 draws and
+    # 1,000 tuning steps per chain, 2 chains): one source for them.
+    fit_draws: int | None = Field(default=None, description="Posterior draws per chain.")
+    fit_tune: int | None = Field(default=None, description="Tuning steps per chain.")
+    fit_chains: int | None = Field(
+        default=None, description="Chains (run in parallel, one per core)."
+    )
     fit_sampler: str = Field(
         default="auto", description="auto (nutpie when installed), nutpie, or pymc."
     )

@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 from signals.changes import note_change
 from signals.clock import new_id, to_utc, utcnow
 from signals.errors import Conflict, FieldProblem, InvalidInput, NotFound
-from signals.factions import ensure_pair, missing_factions, pair_id_for
+from signals.factions import ensure_pair, pair_fields, pair_id_for, unknown_factions
 from signals.group_commit import GROUP_MEMO
 from signals.schemas import EventIn, format_fuzzy_date
 from signals.tables import IndicatorEvent, Pair
@@ -60,9 +60,7 @@ def check_events(
             problems.append(FieldProblem("ended_on", message, line))
         # A stored pair's factions exist (foreign keys): two lookups saved per event.
         if pair_id_for(item.faction_a, item.faction_b) not in stored_pairs:
-            for field, fid in (("faction_a", item.faction_a), ("faction_b", item.faction_b)):
-                if missing_factions(session, fid):
-                    problems.append(FieldProblem(field, f"unknown faction {fid!r}", line))
+            problems += unknown_factions(session, pair_fields(item.faction_a, item.faction_b), line)
         if item.supersedes is not None:
             problem = _check_supersedes(session, item, line)
             if problem:
@@ -136,6 +134,35 @@ def _superseded_by(session: Session, event_id: str) -> IndicatorEvent | None:
     return session.exec(stmt).first()
 
 
+def event_values(
+    item: EventIn, pair_id: str, recorded_at: datetime, by: str, event_id: str, digest: str
+) -> dict[str, Any]:
+    """The columns of the log's row for a reported event: the one builder of an event row,
+    for the log and for the what-if's hypothetical events alike."""
+    occurred, precision = item.occurred
+    return {
+        "id": event_id,
+        "pair_id": pair_id,
+        "type": item.type,
+        "occurred_on": occurred,
+        "precision": precision,
+        "recorded_at": recorded_at,
+        "actor": item.actor,
+        "summary": item.summary,
+        "source": item.source,
+        "source_url": item.source_url,
+        "reliability": item.reliability.value,
+        "credibility": int(item.credibility),
+        "intensity": item.intensity,
+        "submitted_by": by,
+        "kind": "correction" if item.supersedes else "report",
+        "supersedes": item.supersedes,
+        "reason": "",
+        "content_hash": digest,
+        "ended_on": item.ended_on,
+    }
+
+
 def record_events(
     session: Session,
     taxonomy: Taxonomy,
@@ -172,30 +199,7 @@ def record_events(
         if skip_duplicates and (digest in seen or _hash_exists(session, digest)):
             continue
         seen.add(digest)
-        occurred, precision = item.occurred
-        created.append(
-            {
-                "id": new_id(),
-                "pair_id": pair_id,
-                "type": item.type,
-                "occurred_on": occurred,
-                "precision": precision,
-                "recorded_at": recorded_at,
-                "actor": item.actor,
-                "summary": item.summary,
-                "source": item.source,
-                "source_url": item.source_url,
-                "reliability": item.reliability.value,
-                "credibility": int(item.credibility),
-                "intensity": item.intensity,
-                "submitted_by": by,
-                "kind": "correction" if item.supersedes else "report",
-                "supersedes": item.supersedes,
-                "reason": "",
-                "content_hash": digest,
-                "ended_on": item.ended_on,
-            }
-        )
+        created.append(event_values(item, pair_id, recorded_at, by, new_id(), digest))
     rows = _insert(session, created, superseded)
     for pid in sorted({row.pair_id for row in rows}):
         note_change(session, pid, "event")

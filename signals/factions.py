@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -66,8 +67,28 @@ def get_faction(session: Session, faction_id: str) -> Faction:
     return faction
 
 
-def missing_factions(session: Session, *ids: str) -> list[str]:
-    return [i for i in ids if session.get(Faction, i) is None]
+def unknown_factions(
+    session: Session,
+    named: Iterable[tuple[str, str]],
+    line: int | None = None,
+    known: dict[str, bool] | None = None,
+) -> list[FieldProblem]:
+    """The one check that a write names stored factions: a problem naming the field for
+    each (field, faction id) in `named` whose faction is not stored. `known` remembers
+    what was looked up, for a caller checking many rows."""
+    known = {} if known is None else known
+    problems = []
+    for field, fid in named:
+        if fid not in known:
+            known[fid] = session.get(Faction, fid) is not None
+        if not known[fid]:
+            problems.append(FieldProblem(field, f"unknown faction {fid!r}", line))
+    return problems
+
+
+def pair_fields(a: str, b: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    """A pair's two factions as (field, id), for `unknown_factions`."""
+    return (("faction_a", a), ("faction_b", b))
 
 
 def ensure_pair(session: Session, a: str, b: str) -> Pair:
@@ -77,11 +98,7 @@ def ensure_pair(session: Session, a: str, b: str) -> Pair:
     pid = pair_id_for(a, b)
     pair = session.get(Pair, pid)  # a stored pair's factions exist (foreign keys)
     if pair is None:
-        problems = [
-            FieldProblem(field, f"unknown faction {fid!r}")
-            for field, fid in (("faction_a", a), ("faction_b", b))
-            if session.get(Faction, fid) is None
-        ]
+        problems = unknown_factions(session, pair_fields(a, b))
         if problems:
             raise InvalidInput("; ".join(str(p) for p in problems), problems)
         first, second = canonical(a, b)

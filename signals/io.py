@@ -20,7 +20,7 @@ from sqlmodel import Session
 from signals import events as events_mod
 from signals import outcomes as outcomes_mod
 from signals.errors import FieldProblem, InvalidInput
-from signals.factions import list_pairs, missing_factions, upsert_factions
+from signals.factions import list_pairs, unknown_factions, upsert_factions
 from signals.schemas import EventIn, FactionIn, OutcomeIn
 from signals.taxonomy import Taxonomy
 
@@ -176,13 +176,9 @@ def _reference_problems(
     problems: list[FieldProblem] = []
     known: dict[str, bool] = {}
     for line, raw in raw_rows:
-        for field in ("faction_a", "faction_b"):
-            fid = raw.get(field)
-            if isinstance(fid, str) and fid:
-                if fid not in known:
-                    known[fid] = not missing_factions(session, fid)
-                if not known[fid]:
-                    problems.append(FieldProblem(field, f"unknown faction {fid!r}", line))
+        fields = ("faction_a", "faction_b")
+        named = [(f, v) for f in fields if isinstance(v := raw.get(f), str) and v]
+        problems += unknown_factions(session, named, line, known)
         key = raw.get("type")
         if kind == "events" and isinstance(key, str) and taxonomy.get(key) is None:
             problems.append(FieldProblem("type", f"unknown indicator type {key!r}", line))

@@ -15,8 +15,8 @@ from sqlmodel import Session, col, select
 
 from signals.changes import note_change
 from signals.clock import new_id, to_utc, utcnow
-from signals.errors import FieldProblem, InvalidInput
-from signals.factions import ensure_pair, missing_factions
+from signals.errors import InvalidInput
+from signals.factions import ensure_pair, pair_fields, unknown_factions
 from signals.jobs import enqueue
 from signals.ledger import settle
 from signals.schemas import OutcomeIn
@@ -42,11 +42,13 @@ def record_outcomes(
     transaction (signals.ledger.settle), and a refit is queued (or the queued one joined):
     the API and the importer both come through here."""
     lines = list(lines) if lines is not None else list(range(len(items)))
+    known: dict[str, bool] = {}
     problems = [
-        FieldProblem(field, f"unknown faction {fid!r}", line)
+        problem
         for item, line in zip(items, lines, strict=True)
-        for field, fid in (("faction_a", item.faction_a), ("faction_b", item.faction_b))
-        if missing_factions(session, fid)
+        for problem in unknown_factions(
+            session, pair_fields(item.faction_a, item.faction_b), line, known
+        )
     ]
     if problems:
         raise InvalidInput(f"{len(problems)} problem(s) in the outcomes", problems)

@@ -51,6 +51,7 @@ from signals.clock import new_id, to_utc, utcnow
 from signals.config import Settings
 from signals.db import Database
 from signals.errors import FieldProblem, InvalidInput
+from signals.events import event_values
 from signals.factions import get_pair, list_pairs, pair_id_for
 from signals.runs import ModelRun, published_run, published_run_before
 from signals.schemas import EventIn, HypotheticalEventIn
@@ -498,24 +499,9 @@ def _driver(row: EventRow, horizon: int, p_with: float, p_without: float) -> Eve
 def _hypothetical_row(
     pair_id: str, item: EventIn | HypotheticalEventIn, when: datetime
 ) -> IndicatorEvent:
-    occurred, precision = item.occurred
+    event_id = f"hypothetical-{new_id()}"
     return IndicatorEvent(
-        id=f"hypothetical-{new_id()}",
-        pair_id=pair_id,
-        type=item.type,
-        occurred_on=occurred,
-        precision=precision,
-        recorded_at=when.astimezone(UTC),
-        actor=item.actor,
-        summary=item.summary,
-        source=item.source,
-        source_url=item.source_url,
-        reliability=item.reliability.value,
-        credibility=int(item.credibility),
-        intensity=item.intensity,
-        submitted_by="what-if",
-        content_hash="",
-        ended_on=item.ended_on,
+        **event_values(item, pair_id, when.astimezone(UTC), "what-if", event_id, "")
     )
 
 

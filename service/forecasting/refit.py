@@ -46,13 +46,10 @@ def sweep_orphan_draws(db: Database, settings: Settings, older_than: float = ORP
 
 
 def fit_config(settings: Settings, seed: int = 0) -> hazard.FitConfig:
-    return hazard.FitConfig(
-        draws=settings.fit_draws,
-        tune=settings.fit_tune,
-        chains=settings.fit_chains,
-        sampler=settings.fit_sampler,
-        seed=seed,
-    )
+    """The model's fit defaults, with what the settings override."""
+    chosen = {"draws": settings.fit_draws, "tune": settings.fit_tune, "chains": settings.fit_chains}
+    overrides = {k: v for k, v in chosen.items() if v is not None}
+    return hazard.FitConfig(sampler=settings.fit_sampler, seed=seed, **overrides)
 
 
 def refit(
