@@ -36,44 +36,32 @@ def wrk(url: str, headers: dict[str, str]) -> tuple[float, float, float]:
 
 def add_pairs(env: dict[str, str], data: Path, n: int) -> None:
     """`n` more pairs (two new factions and one event each), through the CLI's import."""
+    from signals.io import COLUMNS  # the import format's own columns
+
     factions, events = data / "bench-factions.csv", data / "bench-events.csv"
     with factions.open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["id", "name", "movement", "aliases"])
+        w = csv.DictWriter(f, COLUMNS["factions"])
+        w.writeheader()
         w.writerows(
-            [f"bench-{i:05d}", f"Bench faction {i}", f"Bench {i // 20}", ""] for i in range(2 * n)
+            {"id": f"bench-{i:05d}", "name": f"Bench faction {i}", "movement": f"Bench {i // 20}"}
+            for i in range(2 * n)
         )
     with events.open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(
-            [
-                "faction_a",
-                "faction_b",
-                "type",
-                "occurred_on",
-                "actor",
-                "summary",
-                "source",
-                "source_url",
-                "reliability",
-                "credibility",
-                "intensity",
-            ]
-        )
+        w = csv.DictWriter(f, COLUMNS["events"])
+        w.writeheader()
         w.writerows(
-            [
-                f"bench-{2 * i:05d}",
-                f"bench-{2 * i + 1:05d}",
-                "policy_dispute",
-                "2025-01-15",
-                "bench",
-                "benchmark event",
-                "benchmark",
-                "",
-                "C",
-                "3",
-                "0.5",
-            ]
+            {
+                "faction_a": f"bench-{2 * i:05d}",
+                "faction_b": f"bench-{2 * i + 1:05d}",
+                "type": "policy_dispute",
+                "occurred_on": "2025-01-15",
+                "actor": "bench",
+                "summary": "benchmark event",
+                "source": "benchmark",
+                "reliability": "C",
+                "credibility": 3,
+                "intensity": 0.5,
+            }
             for i in range(n)
         )
     riftcast(env, "import", "factions", str(factions))

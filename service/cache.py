@@ -195,6 +195,16 @@ class SingleFlight:
             flight.done.set()
 
 
+def _listing_key(horizon: int, order: str) -> tuple[int, str, str]:
+    """A listing's place in the cache: its horizon, its order and the UTC day."""
+    return (horizon, order, utcnow().date().isoformat())
+
+
+def _listing_flight(key: tuple[int, str, str], version: int) -> tuple[object, ...]:
+    """The single-flight key of building the listing `key` at listing version `version`."""
+    return ("listing", *key, version)
+
+
 class ForecastCache:
     def __init__(self, forecaster: Forecaster, metrics: Metrics, max_age: float) -> None:
         self.forecaster = forecaster
@@ -285,7 +295,7 @@ class ForecastCache:
         at once rather than queue behind the rebuild (issue 16). The poller that started the
         rebuild, and anyone taking the route, waits for the new body: a client reading after
         its own write sees it."""
-        key = (horizon, order, utcnow().date().isoformat())
+        key = _listing_key(horizon, order)
         with self._lock:
             found = self._listings.get(key)
             last = self._last_listings.get(key)
@@ -297,7 +307,7 @@ class ForecastCache:
             during_rebuild
             and last is not None
             and now - last[1] < self.max_age
-            and self._flights.running(("listing", *key, version))
+            and self._flights.running(_listing_flight(key, version))
         ):
             self.metrics.cache.labels("previous").inc()
             return last[0]
@@ -309,12 +319,14 @@ class ForecastCache:
         the listing gone, so every poller after that one finds the rebuild under way and
         gets the previous body (see peek_listing), while the one that found it gone goes on
         to the route and waits for the new one."""
-        key = (horizon, order, utcnow().date().isoformat())
+        key = _listing_key(horizon, order)
         with self._lock:
             if key not in self._last_listings or key in self._listings:
                 return
             version = self._listing_version
-        self._flights.start(("listing", *key, version), lambda: self._build_listing(key, version))
+        self._flights.start(
+            _listing_flight(key, version), lambda: self._build_listing(key, version)
+        )
 
     def listing(self, horizon: int, order: str) -> Stored:
         """Every pair's latest forecast in one body, sorted by probability at `horizon`
@@ -322,11 +334,11 @@ class ForecastCache:
         found = self.peek_listing(horizon, order)
         if found is not None:
             return found
-        key = (horizon, order, utcnow().date().isoformat())
+        key = _listing_key(horizon, order)
         with self._lock:
             version = self._listing_version
         return self._flights.do(
-            ("listing", *key, version), lambda: self._build_listing(key, version)
+            _listing_flight(key, version), lambda: self._build_listing(key, version)
         )
 
     def _build_listing(self, key: tuple[int, str, str], version: int) -> Stored:

@@ -34,6 +34,23 @@ def _counting_cache(
     return ForecastCache(forecaster, Metrics(), 60.0), calls
 
 
+def _held(
+    cache: ForecastCache,
+) -> tuple[threading.Event, threading.Event, Callable[..., Any]]:
+    """Make the cache's forecasts wait: each sets `started`, then waits for `release`.
+    Returns (started, release, the forecaster's own method, to put back)."""
+    started, release = threading.Event(), threading.Event()
+    compute = cache.forecaster.forecast
+
+    def slow(pair_id: str, *args: Any, **kwargs: Any) -> Any:
+        started.set()
+        release.wait(30)
+        return compute(pair_id, *args, **kwargs)
+
+    cache.forecaster.forecast = slow  # type: ignore[method-assign]
+    return started, release, compute
+
+
 def _at_once(n: int, call: Callable[[], object]) -> list[object]:
     barrier = threading.Barrier(n)
     out: list[object] = []
@@ -78,16 +95,8 @@ def test_while_one_poller_rebuilds_the_listing_the_others_get_the_previous_body(
     instead of queueing behind the rebuild; once it is done, everyone gets the new one."""
     cache, _ = _counting_cache(demo, settings, taxonomy)
     before = cache.listing(90, "-probability")
-    started, release = threading.Event(), threading.Event()
-    compute = cache.forecaster.forecast
-
-    def slow(pair_id: str, *args: Any, **kwargs: Any) -> Any:
-        started.set()
-        release.wait(30)
-        return compute(pair_id, *args, **kwargs)
-
     cache.invalidate([PAIR])
-    cache.forecaster.forecast = slow  # type: ignore[method-assign]
+    started, release, compute = _held(cache)
     leader_got: list[object] = []
     leader = threading.Thread(target=lambda: leader_got.append(cache.listing(90, "-probability")))
     leader.start()
@@ -108,15 +117,7 @@ def test_a_request_after_a_write_never_gets_a_forecast_begun_before_it(
     """Single flight joins requests of one cache version only: a request that arrives after
     an invalidation starts its own computation rather than wait for an older one."""
     cache, calls = _counting_cache(demo, settings, taxonomy)
-    started, release = threading.Event(), threading.Event()
-    compute = cache.forecaster.forecast
-
-    def slow(pair_id: str, *args: Any, **kwargs: Any) -> Any:
-        started.set()
-        release.wait(30)
-        return compute(pair_id, *args, **kwargs)
-
-    cache.forecaster.forecast = slow  # type: ignore[method-assign]
+    started, release, compute = _held(cache)
     first = threading.Thread(target=cache.get, args=(PAIR,))
     first.start()
     assert started.wait(30)
