@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
 from service.metrics import Metrics
 from service.schemas import ForecastHistory, ForecastPublic, HistoryPointPublic
 from signals.clock import utcnow
-from signals.factions import list_pairs
+from signals.factions import pair_ids
 
 if TYPE_CHECKING:
     from models.results import PairForecast
@@ -342,10 +342,19 @@ class ForecastCache:
         )
 
     def _build_listing(self, key: tuple[int, str, str], version: int) -> Stored:
-        horizon, order, _ = key
+        horizon, order, day = key
         with self.require().db.read() as session:
-            pair_ids = [p.id for p in list_pairs(session)]
-        entries = [self.get(pid) for pid in pair_ids]
+            ids = pair_ids(session)
+        # After a write all but a few entries are cached: take them under one lock, and
+        # count them as one, rather than a lock and a counter per pair (half the rebuild).
+        with self._lock:
+            cached = [self._entries.get((pid, (), day)) for pid in ids]
+        now = time.monotonic()
+        entries = [
+            e if e is not None and now - e.stored_at < self.max_age else self.get(pid)
+            for pid, e in zip(ids, cached, strict=True)
+        ]
+        self.metrics.cache.labels("hit").inc(sum(e is not None for e in cached))
         if order == "pair":
             entries.sort(key=lambda e: e.forecast.pair_id)
         else:

@@ -25,6 +25,7 @@ from service.cache import ForecastCache
 from service.freshness import Changes, Freshness
 from service.problems import ApiError
 from signals import audit, idempotency
+from signals.changes import ORIGIN, noted_pairs
 from signals.clock import to_utc, utcnow
 from signals.config import Settings
 from signals.db import Database
@@ -146,6 +147,7 @@ class Writer:
         own = self.session
 
         def member(session: Session) -> T:
+            session.info[ORIGIN] = own.info.get(ORIGIN)  # the group's writes are this app's
             self.session = session  # the request's thread waits meanwhile: nothing races
             try:
                 return work()
@@ -169,12 +171,11 @@ class Writer:
         status: int,
         result: str,
         object_id: str | None = None,
-        pairs: set[str] | None = None,
         revoked_key: bool = False,
     ) -> JSONResponse:
         """Record the audit row and the idempotency record in this transaction; answer.
-        `pairs` (the pairs written) and `revoked_key` say what this process drops once the
-        transaction has committed (`Freshness.local`)."""
+        The pairs the transaction wrote (as its change rows name them) and `revoked_key`
+        are what this process drops once it has committed (`Freshness.local`)."""
         text = body.model_dump_json()
         audit.record(
             self.session,
@@ -188,7 +189,7 @@ class Writer:
         )
         if self._claimed and self.idempotency_key:
             idempotency.complete(self.session, self.who.key_id, self.idempotency_key, status, text)
-        self.touched_pairs |= pairs or set()
+        self.touched_pairs |= noted_pairs(self.session)
         self.revoked_key |= revoked_key
         return JSONResponse(json.loads(text), status_code=status)
 
@@ -205,10 +206,12 @@ def _writer(role_dep: Callable[..., Awaitable[Principal]]) -> Callable[..., Iter
         ),
     ) -> Iterator[Writer]:
         db = get_db(request)
+        freshness: Freshness = request.app.state.freshness
         writer: Writer | None = None
         committed = False
         try:
             with db.write() as session:
+                session.info[ORIGIN] = freshness.origin
                 writer = Writer(
                     request=request,
                     session=session,
@@ -226,7 +229,6 @@ def _writer(role_dep: Callable[..., Awaitable[Principal]]) -> Callable[..., Iter
         # Committed: what it made stale in this process is dropped before the response, so
         # the client reads its own write (other processes read it from the change log).
         if writer is not None and (writer.touched_pairs or writer.revoked_key):
-            freshness: Freshness = request.app.state.freshness
             freshness.local(Changes(frozenset(writer.touched_pairs), keys=writer.revoked_key))
 
     return dependency

@@ -7,7 +7,9 @@ committed, on the event loop and in microseconds; only then, or every
 `change_full_poll_seconds` whatever the probe says, does it read `change_log` in a worker
 thread, and hands what it read to `Freshness.notify`. This process's own commits are told
 at once, by the request that committed, through `Freshness.local` (service.deps), so its
-client reads its own write; the change log brings the same change again a poll later.
+client reads its own write. The change log brings the same change a poll later, tagged
+with this app's origin: the caches pass over it (dropping twice would rebuild the listing
+twice per write), the SSE broker takes it.
 
 Either way a `Changes` goes to the subscribers, in order: the key cache (forget verified
 keys on a revocation), the forecast cache (drop the pairs written; on a new run reload the
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
@@ -51,6 +54,10 @@ class Changes:
     pairs: frozenset[str] = frozenset()  # pairs whose forecasts may have moved
     new_run: bool = False  # a model run was published: every forecast may have moved
     keys: bool = False  # a key was revoked
+    # Read from the change log, and every row was a pair written by this app, which
+    # dropped those pairs at its commit (`Freshness.local`): the caches have nothing left
+    # to drop, and only the SSE streams still need telling.
+    told_here: bool = False
 
 
 class ChangeSubscriber(Protocol):
@@ -63,14 +70,17 @@ class ChangeSubscriber(Protocol):
     def changed_here(self, changes: Changes) -> None:
         """This process's own commit, in the thread of the request that made it, before
         its response: only what keeps that client from reading stale data. The same
-        changes reach `changed` from the change log within a poll."""
+        changes reach `changed` from the change log within a poll, marked `told_here`."""
 
 
 class Freshness:
     """The subscribers, in the order they are told of a change."""
 
-    def __init__(self, subscribers: Iterable[ChangeSubscriber]) -> None:
+    def __init__(self, subscribers: Iterable[ChangeSubscriber], origin: str | None = None) -> None:
         self.subscribers = list(subscribers)
+        # What this app's writes are tagged with in the change log (signals.changes.ORIGIN),
+        # unique to the app: two apps in one process keep caches of their own.
+        self.origin = origin or uuid.uuid4().hex
 
     @classmethod
     def standard(
@@ -100,7 +110,8 @@ class Freshness:
     def local(self, changes: Changes) -> None:
         """Tell every subscriber of a commit this process has just made (from the request's
         thread, after the commit). A failure is logged, not raised: the write is
-        committed, and the change log brings it again within a poll."""
+        committed, and the caches it left are dropped on the next write to the pair or a
+        new run, or expire (`forecast_cache_seconds`)."""
         for sub in self.subscribers:
             try:
                 sub.changed_here(changes)
@@ -132,6 +143,8 @@ class ForecastCacheSubscriber:
         self.cache = cache
 
     async def changed(self, changes: Changes) -> None:
+        if changes.told_here:  # dropped at the commit already: dropping again would only
+            return  # make the listing be rebuilt twice per write
         if changes.new_run:
             await anyio.to_thread.run_sync(self.cache.forecaster.reload_run)
             self.cache.clear()
@@ -230,7 +243,9 @@ class ChangePoller:
             if new_run:
                 pairs |= {p.id for p in list_pairs(session)}
         keys = any(r.kind == KEY_CHANGE for r in rows)
-        return Changes(frozenset(pairs), new_run=new_run, keys=keys)
+        origin = self.freshness.origin
+        told_here = all(r.origin == origin and r.pair_id for r in rows)
+        return Changes(frozenset(pairs), new_run=new_run, keys=keys, told_here=told_here)
 
     async def start(self) -> None:
         # The probe first: a commit after the cursor's starting point is then signalled.

@@ -43,6 +43,19 @@ CHANGE_CHANNEL = "riftcast_changes"
 _NOTIFIED = "riftcast_change_notified"  # session.info: the transaction that has notified
 _BATCH = "riftcast_change_batch"  # session.info: inside `batched_changes`, its ChangeBatch
 _INSERT_CHANGE = insert(ChangeEntry.__table__)  # type: ignore[attr-defined]
+# session.info: the serving app whose writes these are, when that app drops what they make
+# stale itself once they commit (service.freshness: `Freshness.local`). Its rows carry it,
+# so its own change poller need not drop the same caches a second time.
+ORIGIN = "riftcast_change_origin"
+_NOTED_PAIRS = "riftcast_noted_pairs"  # session.info: the pairs noted with an origin
+
+
+def noted_pairs(session: Session) -> set[str]:
+    """The pairs whose changes this session has noted under its ORIGIN: what its app must
+    drop at commit, since its poller will pass over those rows. (A write that fails in a
+    group commit's savepoint leaves its pairs here: dropping a fresh entry costs a
+    recomputation, never a stale answer.)"""
+    return set(session.info.get(_NOTED_PAIRS, ()))
 
 
 def note_change(session: Session, pair_id: str | None, kind: str) -> None:
@@ -51,7 +64,10 @@ def note_change(session: Session, pair_id: str | None, kind: str) -> None:
     the committed changes. Once per transaction is enough (repeats would be folded anyway),
     and saves a round trip per pair of a batch. Inside `batched_changes` the row and the
     NOTIFY wait for the end of that block."""
-    row = {"pair_id": pair_id, "kind": kind, "at": utcnow()}
+    origin = session.info.get(ORIGIN)
+    row = {"pair_id": pair_id, "kind": kind, "at": utcnow(), "origin": origin}
+    if origin is not None and pair_id is not None:
+        session.info.setdefault(_NOTED_PAIRS, set()).add(pair_id)
     batch: ChangeBatch | None = session.info.get(_BATCH)
     if batch is not None:
         batch.rows.append(row)

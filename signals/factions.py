@@ -126,6 +126,12 @@ def list_pairs(session: Session, collection: str | None = None) -> list[Pair]:
     return list(session.exec(stmt.order_by(Pair.id)))
 
 
+def pair_ids(session: Session) -> list[str]:
+    """Every pair's id, in order, without loading the rows (the listing's rebuild after
+    each write needs only these)."""
+    return list(session.exec(select(Pair.id).order_by(Pair.id)))
+
+
 def normal_pair_id(pair_id: str) -> str:
     """`b--a` as `a--b`: the id a pair is stored under, whichever order it is written in."""
     a, sep, b = pair_id.partition("--")

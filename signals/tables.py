@@ -180,6 +180,9 @@ class ChangeEntry(SQLModel, table=True):
     pair_id: str | None = Field(default=None, max_length=140)
     kind: str = Field(max_length=20)
     at: datetime
+    # The serving app that wrote it and dropped what it made stale at its own commit
+    # (signals.changes.ORIGIN); None for any other writer (the CLI, the refit worker).
+    origin: str | None = Field(default=None, max_length=32)
 
 
 class ModelEvaluation(SQLModel, table=True):

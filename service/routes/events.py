@@ -125,7 +125,6 @@ def _record(w: Writer, items: list[EventIn]) -> tuple[Response, int]:
         status=201,
         result=f"recorded {len(rows)} event(s)",
         object_id=rows[0].id if len(rows) == 1 else f"{len(rows)} events",
-        pairs={r.pair_id for r in rows},
     )
     return answer, len(rows)
 
@@ -148,5 +147,4 @@ def events_retract(
         status=201,
         result=f"retracted {event_id}",
         object_id=row.id,
-        pairs={row.pair_id},
     )

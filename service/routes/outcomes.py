@@ -75,5 +75,4 @@ def outcomes_create(payload: OutcomesCreate, w: Writer = AnalystWriter) -> Respo
         status=201,
         result=f"recorded {len(rows)} outcome(s)",
         object_id=rows[0].id if len(rows) == 1 else f"{len(rows)} outcomes",
-        pairs={r.pair_id for r in rows},
     )

@@ -16,7 +16,12 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
+from service.app import create_app
+from service.cache import ORDERS
+from signals.changes import latest_change
 from signals.config import Settings
 from signals.db import Database
 from signals.factions import create_faction
@@ -86,3 +91,42 @@ def test_every_worker_serves_each_new_forecast_within_a_second(
         if before[pair] in tags or len(tags) != 1:
             stale[pair] = tags
     assert stale == {}
+
+
+def _read_past(app: FastAPI, change_id: int) -> None:
+    """Wait until the app's change poller has read `change_id` and told its subscribers:
+    a read that begins after the one that took the change began after its notify ended."""
+    poller = app.state.poller
+    deadline = time.monotonic() + 60
+    while poller.cursor.last_id < change_id:
+        assert time.monotonic() < deadline, "the poller never read the change"
+        time.sleep(0.01)
+    reads = poller.reads
+    while poller.reads <= reads:
+        assert time.monotonic() < deadline, "the poller stopped reading"
+        time.sleep(0.01)
+
+
+def test_a_write_drops_its_own_apps_caches_once_and_the_others_by_the_change_log(
+    settings: Settings, keys: Keys, demo: Database
+) -> None:
+    """The app that takes a write drops the pair and the listing at its commit; its poller
+    then reads the same change from the log and leaves its caches alone (before, every
+    write cost that app two listing rebuilds). Another app over the same database still
+    drops them when its poller reads the change."""
+    writer_app, other_app = create_app(settings), create_app(settings)
+    reader = keys.headers("reader")
+    with TestClient(writer_app) as a, TestClient(other_app) as b:
+        for c in (a, b):
+            assert c.get("/v1/forecasts", headers=reader).status_code == 200
+        posted = a.post("/v1/events", json=event(actor="once"), headers=keys.headers("analyst"))
+        assert posted.status_code == 201, posted.text
+        listing = a.get("/v1/forecasts", headers=reader)  # rebuilt once, with the write
+        with demo.read() as s:
+            change = latest_change(s)
+        for app in (writer_app, other_app):
+            _read_past(app, change)
+
+        assert writer_app.state.cache.peek_listing(settings.horizons[0], ORDERS[0]) is not None
+        assert other_app.state.cache.peek_listing(settings.horizons[0], ORDERS[0]) is None
+        assert b.get("/v1/forecasts", headers=reader).json() == listing.json()

@@ -15,12 +15,15 @@ from sqlmodel import Session
 
 from signals.changes import (
     GAP_SECONDS,
+    ORIGIN,
     ChangeCursor,
     CommitProbe,
     PostgresProbe,
     SqliteProbe,
+    batched_changes,
     latest_change,
     note_change,
+    noted_pairs,
     open_probe,
 )
 from signals.clock import utcnow
@@ -33,6 +36,26 @@ ROOT = Path(__file__).resolve().parents[2]
 def _read(db: Database, cursor: ChangeCursor, now: float = 0.0) -> list[str | None]:
     with db.read() as s:
         return [r.pair_id for r in cursor.read(s, now)]
+
+
+def test_rows_carry_the_origin_of_the_session_that_noted_them(db: Database) -> None:
+    """A serving app's writes are tagged with its origin, one by one and in a batch, and
+    the session remembers which pairs it noted so (what the app drops at commit); rows of
+    any other writer carry none."""
+    cursor = ChangeCursor(latest_change(Session(db.read_engine)))
+    with db.write() as s:
+        s.info[ORIGIN] = "app-1"
+        note_change(s, "a--b", "event")
+        note_change(s, None, "faction")
+        with batched_changes(s):
+            note_change(s, "c--d", "outcome")
+        assert noted_pairs(s) == {"a--b", "c--d"}
+    with db.write() as s:
+        note_change(s, "e--f", "event")
+        assert noted_pairs(s) == set()
+    with db.read() as s:
+        rows = [(r.pair_id, r.origin) for r in cursor.read(s, 0.0)]
+    assert rows == [("a--b", "app-1"), (None, "app-1"), ("c--d", "app-1"), ("e--f", None)]
 
 
 def test_an_id_that_commits_late_is_read_when_it_commits(db: Database) -> None:

@@ -61,7 +61,13 @@ def test_concurrent_writers_wait_instead_of_failing(tmp_path: Path, taxonomy: Ta
 
 def test_migrations_go_up_and_down(settings: Settings) -> None:
     url = settings.resolved_database_url
-    assert current_revision(url) == head_revision(url) == "0003"
+    assert current_revision(url) == head_revision(url) == "0004"
+    downgrade(url, "0003")
+    db = Database(settings)
+    with db.read() as s:
+        columns = {c["name"] for c in inspect(s.connection()).get_columns("change_log")}
+    assert "origin" not in columns
+    db.dispose()
     downgrade(url, "0002")
     db = Database(settings)
     with db.read() as s:
