@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import logging
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterable, Sequence
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from service.forecasting.ledger import LedgerRecorder
 
 T = TypeVar("T")
+log = logging.getLogger("riftcast.cache")
 
 
 @dataclass(frozen=True)
@@ -156,11 +158,6 @@ class SingleFlight:
         self._lock = threading.Lock()
         self._flights: dict[Hashable, _Flight] = {}
 
-    def running(self, key: Hashable) -> bool:
-        """Whether `key` is being computed right now."""
-        with self._lock:
-            return key in self._flights
-
     def do(self, key: Hashable, compute: Callable[[], T]) -> T:
         with self._lock:
             flight = self._flights.get(key)
@@ -175,15 +172,6 @@ class SingleFlight:
             raise flight.error
         return flight.value  # type: ignore[no-any-return]
 
-    def start(self, key: Hashable, compute: Callable[[], object]) -> None:
-        """Begin computing `key` in a thread of its own, unless it already is: from this
-        moment `running(key)` is true, and `do(key, ...)` waits for this result."""
-        with self._lock:
-            if key in self._flights:
-                return
-            flight = self._flights[key] = _Flight(threading.Event())
-        threading.Thread(target=self._run, args=(key, flight, compute), daemon=True).start()
-
     def _run(self, key: Hashable, flight: _Flight, compute: Callable[[], Any]) -> None:
         try:
             flight.value = compute()
@@ -195,14 +183,15 @@ class SingleFlight:
             flight.done.set()
 
 
-def _listing_key(horizon: int, order: str) -> tuple[int, str, str]:
+ListingKey = tuple[int, str, str]
+# How long a write waits for this process's listings to include it before it is answered
+# all the same (it is committed either way): only a stuck rebuild ever takes this long.
+LISTING_WAIT_SECONDS = 30.0
+
+
+def _listing_key(horizon: int, order: str) -> ListingKey:
     """A listing's place in the cache: its horizon, its order and the UTC day."""
     return (horizon, order, utcnow().date().isoformat())
-
-
-def _listing_flight(key: tuple[int, str, str], version: int) -> tuple[object, ...]:
-    """The single-flight key of building the listing `key` at listing version `version`."""
-    return ("listing", *key, version)
 
 
 class ForecastCache:
@@ -211,6 +200,7 @@ class ForecastCache:
         self.metrics = metrics
         self.max_age = max_age
         self._lock = threading.Lock()
+        self._listing_built = threading.Condition(self._lock)  # a listing was stored
         self._entries: dict[tuple[str, tuple[int, ...], str], Entry] = {}
         # Version guards: a computation stores its result only if the versions it began
         # under are unchanged when it ends (SingleFlight keys carry them too), so what was
@@ -219,14 +209,19 @@ class ForecastCache:
         self._versions: dict[str, int] = {}
         # Bumped by `clear`: every entry and series vs a new run.
         self._generation = 0
-        # Every pair's forecast in one body, per (horizon, order, day); dropped on any write.
-        self._listings: dict[tuple[int, str, str], tuple[Stored, float]] = {}
+        # Every pair's forecast in one body, per (horizon, order, day): the listings. A
+        # change drops them and rebuilds at once, in one thread per listing, those polled
+        # within `max_age` (issue 16): nobody who polls waits for a rebuild, a write waits
+        # until this process's listings include it.
+        self._listings: dict[ListingKey, tuple[Stored, float]] = {}  # built since the change
         # Bumped by `invalidate` and `clear`: the listings vs any write or new run.
         self._listing_version = 0
-        # The last listing built per (horizon, order, day), kept across writes: what the
-        # other pollers get while one of them rebuilds it after a change.
-        self._last_listings: dict[tuple[int, str, str], tuple[Stored, float]] = {}
-        self._flights = SingleFlight()  # one computation of an entry or a listing at a time
+        # The newest listing built, kept across changes: served while its rebuild runs.
+        self._last_listings: dict[ListingKey, tuple[Stored, float]] = {}
+        self._built_at: dict[ListingKey, int] = {}  # the version it was begun at
+        self._polled: dict[ListingKey, float] = {}  # when each listing was last asked for
+        self._rebuilding: set[ListingKey] = set()  # listings with a rebuild thread running
+        self._flights = SingleFlight()  # one computation of an entry at a time
         # A pair's chart series, per (pair, horizon, start, end, step, day); dropped with it.
         self._histories: dict[tuple[Any, ...], tuple[bytes, str]] = {}
         # The forecast ledger's recorder: told of every headline computed and every drop.
@@ -290,58 +285,102 @@ class ForecastCache:
 
     def peek_listing(self, horizon: int, order: str, during_rebuild: bool = False) -> Stored | None:
         """The cached body of every pair's forecast, or None (event-loop safe). With
-        `during_rebuild`, what the polling fast path asks: while one poller rebuilds the
-        listing after a change, the body built before it, so the other pollers are answered
-        at once rather than queue behind the rebuild (issue 16). The poller that started the
-        rebuild, and anyone taking the route, waits for the new body: a client reading after
-        its own write sees it."""
+        `during_rebuild` (what the polling fast path asks), while the listing is being
+        rebuilt after a change, the newest one built before it: pollers are answered at
+        once rather than queue behind the rebuild. A write is answered only once its
+        process's rebuild includes it, so a client reads its own write all the same."""
         key = _listing_key(horizon, order)
+        now = time.monotonic()
         with self._lock:
+            self._polled[key] = now
             found = self._listings.get(key)
             last = self._last_listings.get(key)
-            version = self._listing_version
-        now = time.monotonic()
+            rebuilding = key in self._rebuilding
         if found is not None and now - found[1] < self.max_age:
             return found[0]
-        if (
-            during_rebuild
-            and last is not None
-            and now - last[1] < self.max_age
-            and self._flights.running(_listing_flight(key, version))
-        ):
+        if during_rebuild and rebuilding and last is not None and now - last[1] < self.max_age:
             self.metrics.cache.labels("previous").inc()
             return last[0]
         return None
 
-    def refresh_listing(self, horizon: int, order: str) -> None:
-        """Start rebuilding a listing that was built before and dropped by a change, on a
-        thread of its own; called by the polling fast path on the event loop when it finds
-        the listing gone, so every poller after that one finds the rebuild under way and
-        gets the previous body (see peek_listing), while the one that found it gone goes on
-        to the route and waits for the new one."""
-        key = _listing_key(horizon, order)
-        with self._lock:
-            if key not in self._last_listings or key in self._listings:
-                return
-            version = self._listing_version
-        self._flights.start(
-            _listing_flight(key, version), lambda: self._build_listing(key, version)
-        )
-
     def listing(self, horizon: int, order: str) -> Stored:
         """Every pair's latest forecast in one body, sorted by probability at `horizon`
-        (`-probability` or `probability`) or by pair id (`pair`); kept until any write."""
+        (`-probability` or `probability`) or by pair id (`pair`); built once, then rebuilt
+        after each change for as long as it is polled. Blocks until it is built."""
         found = self.peek_listing(horizon, order)
         if found is not None:
             return found
         key = _listing_key(horizon, order)
         with self._lock:
             version = self._listing_version
-        return self._flights.do(
-            _listing_flight(key, version), lambda: self._build_listing(key, version)
-        )
+            last = self._last_listings.get(key)
+            if last is None or time.monotonic() - last[1] >= self.max_age:
+                self._built_at.pop(key, None)  # too old to serve: wait for a new build
+            self._start_rebuilds([key])
+        return self._await_listing(key, version, timeout=None)
 
-    def _build_listing(self, key: tuple[int, str, str], version: int) -> Stored:
+    def wait_for_listings(self, timeout: float = LISTING_WAIT_SECONDS) -> None:
+        """Block until every listing being rebuilt includes what was committed before this
+        call (a write, before it is answered: its client then reads it in the listing)."""
+        with self._lock:
+            version, keys = self._listing_version, list(self._rebuilding)
+        for key in keys:
+            self._await_listing(key, version, timeout)
+
+    def _await_listing(self, key: ListingKey, version: int, timeout: float | None) -> Stored:
+        """The listing `key` once built at `version` or later (or the newest built, when
+        its rebuild stopped or `timeout` passed)."""
+        with self._listing_built:
+            self._listing_built.wait_for(
+                lambda: self._built_at.get(key, -1) >= version or key not in self._rebuilding,
+                timeout,
+            )
+            found = self._last_listings.get(key)
+        if found is None:
+            raise RuntimeError(f"the listing {key} could not be built (see the log)")
+        return found[0]
+
+    def _start_rebuilds(self, keys: Iterable[ListingKey]) -> None:
+        """A rebuild thread for each of `keys` that has none (hold the lock)."""
+        for key in keys:
+            if key not in self._rebuilding:
+                self._rebuilding.add(key)
+                threading.Thread(target=self._rebuild, args=(key,), daemon=True).start()
+
+    def _rebuild_polled(self) -> None:
+        """After a change (hold the lock): rebuild the listings polled within `max_age`;
+        forget the others, and those of an earlier UTC day, which nobody is served."""
+        now, today = time.monotonic(), utcnow().date().isoformat()
+        for key in list(self._polled):
+            if key[2] != today or now - self._polled[key] >= self.max_age:
+                for kept in (self._polled, self._last_listings, self._built_at):
+                    kept.pop(key, None)
+        self._start_rebuilds([k for k in self._polled if k in self._last_listings])
+
+    def _rebuild(self, key: ListingKey) -> None:
+        """Build the listing until it is built at the latest version: the changes that
+        arrive during a build cost one more build, however many they are."""
+        try:
+            while True:
+                with self._lock:
+                    version = self._listing_version
+                with self.metrics.listing_build.time():
+                    stored = self._build_listing(key)
+                with self._listing_built:
+                    self._last_listings[key] = (stored, time.monotonic())
+                    self._built_at[key] = version
+                    if version == self._listing_version:  # nothing changed meanwhile
+                        self._listings[key] = self._last_listings[key]
+                        return
+                    self._listing_built.notify_all()  # what was committed before it
+        except Exception:
+            log.exception("building the listing %s failed", key)
+        finally:
+            with self._listing_built:
+                self._rebuilding.discard(key)
+                self._listing_built.notify_all()
+
+    def _build_listing(self, key: ListingKey) -> Stored:
         horizon, order, day = key
         with self.require().db.read() as session:
             ids = pair_ids(session)
@@ -362,13 +401,7 @@ class ForecastCache:
             entries.sort(
                 key=lambda e: (sign * e.forecast.horizon(horizon).probability, e.forecast.pair_id)
             )
-        stored = Stored.of(b'{"items":[' + b",".join(e.body for e in entries) + b"]}")
-        with self._lock:
-            if version == self._listing_version:
-                self._listings[key] = self._last_listings[key] = (stored, time.monotonic())
-                for stale in [k for k in self._last_listings if k[2] != key[2]]:
-                    del self._last_listings[stale]  # an earlier UTC day's: never served
-        return stored
+        return Stored.of(b'{"items":[' + b",".join(e.body for e in entries) + b"]}")
 
     def history(
         self, pair_id: str, horizon: int, start: date | None, end: date | None, step_days: int
@@ -411,6 +444,7 @@ class ForecastCache:
             drop = [k for k in self._entries if k[0] in pids]
             for k in drop:
                 del self._entries[k]
+            self._rebuild_polled()
         if self.recorder is not None:
             self.recorder.refresh(pids)
 
@@ -421,5 +455,6 @@ class ForecastCache:
             self._listings.clear()
             self._histories.clear()
             self._entries.clear()
+            self._rebuild_polled()
         if self.recorder is not None:
             self.recorder.refresh_all()

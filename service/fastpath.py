@@ -19,7 +19,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.auth import admit_cached, presented_key
 from service.cache import ORDERS, ForecastCache, conditional
-from signals import access
 
 LISTING = "/v1/forecasts"
 PREFIX = LISTING + "/"
@@ -96,8 +95,6 @@ class ForecastFastPath:
             asked = _listing_query(query, list(state.settings.horizons))
             found = cache.peek_listing(*asked, during_rebuild=True) if asked else None
             if found is None:
-                if asked is not None and self._known_reader(scope):
-                    cache.refresh_listing(*asked)
                 return False
             return await self._send(
                 scope, send, found.body, found.etag, self.listing_route, found.gzipped
@@ -131,13 +128,6 @@ class ForecastFastPath:
             presented is not None
             and admit_cached(scope["app"].state, presented, "reader") is not None
         )
-
-    def _known_reader(self, scope: Scope) -> bool:
-        """Whether the request carries a reader's key verified moments ago, without taking
-        a turn of its rate (the route it goes on to takes that)."""
-        presented = self._presented(scope)
-        who = scope["app"].state.key_cache.get(presented) if presented is not None else None
-        return who is not None and access.allows(who.role, "reader")
 
     async def _send(
         self,

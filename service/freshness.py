@@ -158,6 +158,10 @@ class ForecastCacheSubscriber:
             self.cache.clear()
         if changes.pairs:
             self.cache.invalidate(changes.pairs)
+        if changes.pairs or changes.new_run:
+            # The write is answered once the listings are rebuilt with it, so its client
+            # reads it there too; pollers are served the previous ones meanwhile.
+            self.cache.wait_for_listings()
 
 
 class BrokerSubscriber:

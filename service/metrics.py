@@ -50,6 +50,12 @@ class Metrics:
         self.cache = Counter(
             "riftcast_forecast_cache", "Forecast cache lookups", ["result"], registry=r
         )
+        self.listing_build = Histogram(
+            "riftcast_listing_build_seconds",
+            "Builds of the listing of every pair's forecast (one per change while polled)",
+            registry=r,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+        )
 
     def render(self) -> tuple[bytes, str]:
         if self.multiprocess:

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.app import create_app
+from service.metrics import Metrics
 from signals import access
 from signals.config import Settings
 from signals.db import Database
@@ -26,6 +27,11 @@ class Keys:
 
     def headers(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {getattr(self, role)}"}
+
+
+def listing_builds(metrics: Metrics) -> float:
+    """How many times an app's cache has built its listing of every pair's forecast."""
+    return metrics.registry.get_sample_value("riftcast_listing_build_seconds_count") or 0.0
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from signals.config import Settings
 from signals.db import Database
 from signals.factions import list_pairs
 from signals.taxonomy import Taxonomy
-from tests.service.conftest import PAIR
+from tests.service.conftest import PAIR, listing_builds
 
 READERS = 8
 
@@ -87,28 +87,54 @@ def test_concurrent_polls_after_a_write_rebuild_the_listing_once(
     assert calls == Counter({PAIR: 1})
 
 
-def test_while_one_poller_rebuilds_the_listing_the_others_get_the_previous_body(
+def test_a_change_rebuilds_the_listing_at_once_and_pollers_get_the_previous_body_meanwhile(
     demo: Database, settings: Settings, taxonomy: Taxonomy
 ) -> None:
-    """After a write, the first poller rebuilds the listing; pollers arriving meanwhile by
-    the polling fast path are answered at once with the listing built before the write
-    instead of queueing behind the rebuild; once it is done, everyone gets the new one."""
+    """After a write, the listing is rebuilt at once, in the background: polls arriving
+    meanwhile by the polling fast path are answered with the listing built before the
+    write instead of queueing behind the rebuild; the route, and the write's own request
+    (`wait_for_listings`), wait for the new one."""
     cache, _ = _counting_cache(demo, settings, taxonomy)
     before = cache.listing(90, "-probability")
-    cache.invalidate([PAIR])
     started, release, compute = _held(cache)
-    leader_got: list[object] = []
-    leader = threading.Thread(target=lambda: leader_got.append(cache.listing(90, "-probability")))
-    leader.start()
+    cache.invalidate([PAIR])
     assert started.wait(30)  # the rebuild is under way, blocked in PAIR's forecast
-    # the polling fast path is answered at once with the listing built before the write
+    waited: list[object] = []
+    route = threading.Thread(target=lambda: waited.append(cache.listing(90, "-probability")))
+    writer = threading.Thread(target=lambda: waited.append(cache.wait_for_listings()))
+    route.start()
+    writer.start()
     assert cache.peek_listing(90, "-probability", during_rebuild=True) is before
-    assert cache.peek_listing(90, "-probability") is None  # the route waits for the new one
+    assert cache.peek_listing(90, "-probability") is None
+    route.join(0.2)
+    assert route.is_alive() and writer.is_alive() and waited == []  # both wait for it
     release.set()
-    leader.join(30)
+    route.join(30)
+    writer.join(30)
     cache.forecaster.forecast = compute  # type: ignore[method-assign]
-    assert leader_got and leader_got[0] is not before  # built anew (same content: no new data)
-    assert cache.listing(90, "-probability") is leader_got[0]
+    rebuilt = cache.peek_listing(90, "-probability")
+    assert rebuilt is not None and rebuilt is not before  # built anew (same content)
+    assert rebuilt in waited and None in waited
+
+
+def test_changes_during_a_rebuild_cost_one_more_build_not_one_each(
+    demo: Database, settings: Settings, taxonomy: Taxonomy
+) -> None:
+    """Writes that arrive while the listing is being rebuilt are folded into one further
+    build, and each writer is released by the first build that includes its write."""
+    cache, _ = _counting_cache(demo, settings, taxonomy)
+    cache.listing(90, "-probability")
+    first = listing_builds(cache.metrics)
+    started, release, compute = _held(cache)
+    cache.invalidate([PAIR])
+    assert started.wait(30)
+    cache.forecaster.forecast = compute  # type: ignore[method-assign]
+    for _ in range(5):  # five more writes while the first rebuild is held
+        cache.invalidate([PAIR])
+    release.set()
+    cache.wait_for_listings()
+    assert listing_builds(cache.metrics) - first == 2
+    assert cache.peek_listing(90, "-probability") is not None
 
 
 def test_a_request_after_a_write_never_gets_a_forecast_begun_before_it(

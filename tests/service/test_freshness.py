@@ -20,14 +20,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from service.app import create_app
-from service.cache import ORDERS
 from signals.changes import latest_change
 from signals.config import Settings
 from signals.db import Database
 from signals.factions import create_faction
 from signals.schemas import FactionIn
 from tests.factories import event_body as event
-from tests.service.conftest import Keys
+from tests.service.conftest import Keys, listing_builds
 from tests.service.servers import at_once, riftcast_serve
 
 PAIRS = 16
@@ -110,23 +109,32 @@ def _read_past(app: FastAPI, change_id: int) -> None:
 def test_a_write_drops_its_own_apps_caches_once_and_the_others_by_the_change_log(
     settings: Settings, keys: Keys, demo: Database
 ) -> None:
-    """The app that takes a write drops the pair and the listing at its commit; its poller
-    then reads the same change from the log and leaves its caches alone (before, every
-    write cost that app two listing rebuilds). Another app over the same database still
-    drops them when its poller reads the change."""
+    """The app that takes a write drops the pair and the listing at its commit, and
+    answers once its listing is rebuilt with it; its poller then reads the same change
+    from the log and leaves its caches alone (before, every write cost that app two
+    listing rebuilds). Another app over the same database rebuilds its listing when its
+    poller reads the change."""
     writer_app, other_app = create_app(settings), create_app(settings)
     reader = keys.headers("reader")
     with TestClient(writer_app) as a, TestClient(other_app) as b:
         for c in (a, b):
             assert c.get("/v1/forecasts", headers=reader).status_code == 200
+        before = listing_builds(writer_app.state.metrics)
         posted = a.post("/v1/events", json=event(actor="once"), headers=keys.headers("analyst"))
         assert posted.status_code == 201, posted.text
-        listing = a.get("/v1/forecasts", headers=reader)  # rebuilt once, with the write
+        assert (
+            listing_builds(writer_app.state.metrics) == before + 1
+        )  # rebuilt with the write before the 201
+        listing = a.get("/v1/forecasts", headers=reader).json()
         with demo.read() as s:
             change = latest_change(s)
         for app in (writer_app, other_app):
             _read_past(app, change)
 
-        assert writer_app.state.cache.peek_listing(settings.horizons[0], ORDERS[0]) is not None
-        assert other_app.state.cache.peek_listing(settings.horizons[0], ORDERS[0]) is None
-        assert b.get("/v1/forecasts", headers=reader).json() == listing.json()
+        assert (
+            listing_builds(writer_app.state.metrics) == before + 1
+        )  # not again when its poller read the change
+        deadline = time.monotonic() + 60
+        while b.get("/v1/forecasts", headers=reader).json() != listing:
+            assert time.monotonic() < deadline, "the other app never rebuilt its listing"
+            time.sleep(0.02)
