@@ -187,6 +187,9 @@ ListingKey = tuple[int, str, str]
 # How long a write waits for this process's listings to include it before it is answered
 # all the same (it is committed either way): only a stuck rebuild ever takes this long.
 LISTING_WAIT_SECONDS = 30.0
+# A listing is rebuilt after each change while it is polled (dashboards poll every few
+# seconds); one not asked for in this long is forgotten, and built again when asked.
+LISTING_POLLED_SECONDS = 60.0
 
 
 def _listing_key(horizon: int, order: str) -> ListingKey:
@@ -211,7 +214,7 @@ class ForecastCache:
         self._generation = 0
         # Every pair's forecast in one body, per (horizon, order, day): the listings. A
         # change drops them and rebuilds at once, in one thread per listing, those polled
-        # within `max_age` (issue 16): nobody who polls waits for a rebuild, a write waits
+        # lately (issue 16): nobody who polls waits for a rebuild, a write waits
         # until this process's listings include it.
         self._listings: dict[ListingKey, tuple[Stored, float]] = {}  # built since the change
         # Bumped by `invalidate` and `clear`: the listings vs any write or new run.
@@ -348,11 +351,11 @@ class ForecastCache:
                 threading.Thread(target=self._rebuild, args=(key,), daemon=True).start()
 
     def _rebuild_polled(self) -> None:
-        """After a change (hold the lock): rebuild the listings polled within `max_age`;
-        forget the others, and those of an earlier UTC day, which nobody is served."""
+        """After a change (hold the lock): rebuild the listings polled lately; forget the
+        others, and those of an earlier UTC day, which nobody is served."""
         now, today = time.monotonic(), utcnow().date().isoformat()
         for key in list(self._polled):
-            if key[2] != today or now - self._polled[key] >= self.max_age:
+            if key[2] != today or now - self._polled[key] >= LISTING_POLLED_SECONDS:
                 for kept in (self._polled, self._last_listings, self._built_at):
                     kept.pop(key, None)
         self._start_rebuilds([k for k in self._polled if k in self._last_listings])

@@ -7,6 +7,9 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
+import service.cache as cache_module
 from service.app import make_forecaster
 from service.cache import ForecastCache
 from service.metrics import Metrics
@@ -153,3 +156,20 @@ def test_a_request_after_a_write_never_gets_a_forecast_begun_before_it(
     release.set()
     first.join(30)
     assert calls[PAIR] == 2
+
+
+def test_a_listing_nobody_polls_any_more_is_not_rebuilt(
+    demo: Database, settings: Settings, taxonomy: Taxonomy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rebuilding after every write is for listings that dashboards poll: one not asked
+    for lately is forgotten at the next change, and built again only when asked."""
+    cache, _ = _counting_cache(demo, settings, taxonomy)
+    cache.listing(90, "-probability")
+    builds = listing_builds(cache.metrics)
+    monkeypatch.setattr(cache_module, "LISTING_POLLED_SECONDS", 0.0)  # "lately" has passed
+    cache.invalidate([PAIR])
+    cache.wait_for_listings()
+    assert listing_builds(cache.metrics) == builds
+    assert cache.peek_listing(90, "-probability", during_rebuild=True) is None
+    cache.listing(90, "-probability")
+    assert listing_builds(cache.metrics) == builds + 1
