@@ -364,21 +364,22 @@ class ForecastCache:
         """Build the listing until it is built at the latest version: the changes that
         arrive during a build cost one more build, however many they are."""
         try:
-            while True:
+            done = False
+            while not done:
                 with self._lock:
                     version = self._listing_version
                 with self.metrics.listing_build.time():
                     stored = self._build_listing(key)
                 with self._listing_built:
                     self._last_listings[key] = (stored, time.monotonic())
-                    self._built_at[key] = version
-                    if version == self._listing_version:  # nothing changed meanwhile
+                    self._built_at[key] = version  # what was committed before: answered
+                    done = version == self._listing_version  # else changed meanwhile
+                    if done:  # in the same hold as the check: a change now starts anew
                         self._listings[key] = self._last_listings[key]
-                        return
-                    self._listing_built.notify_all()  # what was committed before it
+                        self._rebuilding.discard(key)
+                    self._listing_built.notify_all()
         except Exception:
             log.exception("building the listing %s failed", key)
-        finally:
             with self._listing_built:
                 self._rebuilding.discard(key)
                 self._listing_built.notify_all()
