@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import anyio
@@ -124,7 +125,7 @@ async def _warm(cache: ForecastCache, horizon: int) -> None:
     in the background once serving has begun, so the first polls are answered from the
     cache instead of all waiting on one cold build."""
     try:
-        await anyio.to_thread.run_sync(cache.listing, horizon, ORDERS[0])
+        await anyio.to_thread.run_sync(partial(cache.listing, horizon, ORDERS[0], poll=False))
     except Exception:  # a cold cache is slower, not wrong: the first request builds it
         log.exception("warming the forecast cache failed")
 

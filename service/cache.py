@@ -286,7 +286,9 @@ class ForecastCache:
         body = serialise(forecast)
         return Entry(body, etag_of(body), forecast, time.monotonic())
 
-    def peek_listing(self, horizon: int, order: str, during_rebuild: bool = False) -> Stored | None:
+    def peek_listing(
+        self, horizon: int, order: str, during_rebuild: bool = False, poll: bool = True
+    ) -> Stored | None:
         """The cached body of every pair's forecast, or None (event-loop safe). With
         `during_rebuild` (what the polling fast path asks), while the listing is being
         rebuilt after a change, the newest one built before it: pollers are answered at
@@ -295,7 +297,8 @@ class ForecastCache:
         key = _listing_key(horizon, order)
         now = time.monotonic()
         with self._lock:
-            self._polled[key] = now
+            if poll:  # a client asked: keep it rebuilt after changes
+                self._polled[key] = now
             found = self._listings.get(key)
             last = self._last_listings.get(key)
             rebuilding = key in self._rebuilding
@@ -306,11 +309,12 @@ class ForecastCache:
             return last[0]
         return None
 
-    def listing(self, horizon: int, order: str) -> Stored:
+    def listing(self, horizon: int, order: str, poll: bool = True) -> Stored:
         """Every pair's latest forecast in one body, sorted by probability at `horizon`
         (`-probability` or `probability`) or by pair id (`pair`); built once, then rebuilt
-        after each change for as long as it is polled. Blocks until it is built."""
-        found = self.peek_listing(horizon, order)
+        after each change for as long as it is polled (`poll=False`: built for the polls to
+        come, not one). Blocks until it is built."""
+        found = self.peek_listing(horizon, order, poll=poll)
         if found is not None:
             return found
         key = _listing_key(horizon, order)
@@ -354,8 +358,9 @@ class ForecastCache:
         """After a change (hold the lock): rebuild the listings polled lately; forget the
         others, and those of an earlier UTC day, which nobody is served."""
         now, today = time.monotonic(), utcnow().date().isoformat()
-        for key in list(self._polled):
-            if key[2] != today or now - self._polled[key] >= LISTING_POLLED_SECONDS:
+        for key in list(self._last_listings):
+            polled = self._polled.get(key)
+            if key[2] != today or polled is None or now - polled >= LISTING_POLLED_SECONDS:
                 for kept in (self._polled, self._last_listings, self._built_at):
                     kept.pop(key, None)
         self._start_rebuilds([k for k in self._polled if k in self._last_listings])
