@@ -17,7 +17,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import AfterValidator, BaseModel
+from pydantic import AfterValidator, BaseModel, StringConstraints
 from sqlmodel import Session
 
 from service.auth import Principal, admin, analyst, reader
@@ -30,23 +30,22 @@ from signals.clock import to_utc, utcnow
 from signals.config import Settings
 from signals.db import Database
 from signals.factions import normal_pair_id
+from signals.fields import PAIR_ID_LENGTH
 from signals.group_commit import GroupCommit
 from signals.tables import IdempotencyRecord
 from signals.taxonomy import Taxonomy
 
-# A pair's id in a URL, in either order: `b--a` is read as the stored `a--b`, as the CLI and
-# the importers read it.
+# A pair's id as a request gives it, in either order: `b--a` is read as the stored `a--b`,
+# as the CLI and the importers read it.
+PairId = Annotated[
+    str, StringConstraints(max_length=PAIR_ID_LENGTH), AfterValidator(normal_pair_id)
+]
+# In a URL's path,
 PairIdPath = Annotated[
-    str,
-    Path(max_length=140, description="The pair's id: `faction-a--faction-b` (either order)."),
-    AfterValidator(normal_pair_id),
+    PairId, Path(description="The pair's id: `faction-a--faction-b` (either order).")
 ]
-# The same, as a filter of a listing.
-PairFilter = Annotated[
-    str | None,
-    Query(max_length=140, description="Pair id, in either order."),
-    AfterValidator(lambda v: None if v is None else normal_pair_id(v)),
-]
+# and as a filter of a listing.
+PairFilter = Annotated[PairId | None, Query(description="Pair id, in either order.")]
 
 IDEMPOTENCY_HEADER_MAX = 200
 T = TypeVar("T")
@@ -238,10 +237,3 @@ AnalystWriter = Depends(_writer(analyst), scope="function")
 AdminWriter = Depends(_writer(admin), scope="function")
 Reader = Depends(reader)
 Admin = Depends(admin)
-
-
-# The page size every listing takes: the OpenAPI document states the ceiling, and
-# RIFTCAST_MAX_PAGE_SIZE may only lower it (a larger `limit` is then a named 422).
-PageLimit = Query(
-    None, ge=1, le=500, description="Page size: 100 by default, at most 500 (or the setting)."
-)

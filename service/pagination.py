@@ -3,8 +3,16 @@ ledger, the audit trail)."""
 
 from __future__ import annotations
 
+from fastapi import Query
+
 from signals.config import Settings
 from signals.errors import FieldProblem, InvalidInput
+
+# The page size every listing takes: the OpenAPI document states the ceiling, and
+# RIFTCAST_MAX_PAGE_SIZE may only lower it (a larger `limit` is then a named 422).
+PageLimit = Query(
+    None, ge=1, le=500, description="Page size: 100 by default, at most 500 (or the setting)."
+)
 
 
 def page_size(limit: int | None, settings: Settings) -> int:

@@ -13,8 +13,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
+from sqlalchemy import Row as SqlRow
 from sqlalchemy import Table, insert
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
@@ -256,29 +257,14 @@ def get_event(session: Session, event_id: str) -> IndicatorEvent:
     return row
 
 
-class EventRecord(NamedTuple):
-    """An event as the model reads it: a plain tuple, ten times cheaper to load than an ORM
-    object, which matters when a busy pair's forecast is recomputed after every write."""
-
-    id: str
-    pair_id: str
-    type: str
-    occurred_on: date
-    precision: str
-    recorded_at: datetime
-    actor: str
-    summary: str
-    source: str
-    source_url: str
-    reliability: str
-    credibility: int
-    intensity: float
-    kind: str
-    supersedes: str | None
-    ended_on: date | None
-
-
-_RECORD_COLUMNS = [getattr(IndicatorEvent, name) for name in EventRecord._fields]
+# An event as the model reads it: a row of the log's columns but those only a write needs,
+# as SQLAlchemy returns it (a named tuple, ten times cheaper to load than an ORM object,
+# which matters when a busy pair's forecast is recomputed after every write).
+RECORD_FIELDS = tuple(
+    c.name for c in _EVENTS.columns if c.name not in ("submitted_by", "reason", "content_hash")
+)
+_RECORD_COLUMNS = [_EVENTS.c[name] for name in RECORD_FIELDS]
+EventRecord = SqlRow[Any]
 Row = TypeVar("Row", IndicatorEvent, EventRecord)
 
 
@@ -311,7 +297,7 @@ def event_records_as_of(
     if as_of is not None:
         stmt = stmt.where(col(IndicatorEvent.recorded_at) <= to_utc(as_of))
     result = session.connection().execute(stmt.order_by(col(IndicatorEvent.id)))
-    return in_force([EventRecord(*row) for row in result])
+    return in_force(list(result))
 
 
 @dataclass(frozen=True)
@@ -365,19 +351,12 @@ def list_events(
     return rows[:limit], next_cursor
 
 
-def export_row(row: IndicatorEvent, pair: Pair) -> dict[str, object]:
-    """An event in the import format (so an export re-imports to the same log)."""
+def export_values(row: IndicatorEvent, pair: Pair) -> dict[str, object]:
+    """The columns of the import format (`signals.io`) an event's file row writes otherwise
+    than the row's field of the same name: so an export re-imports to the same log."""
     return {
         "faction_a": pair.faction_a,
         "faction_b": pair.faction_b,
-        "type": row.type,
         "occurred_on": format_fuzzy_date(row.occurred_on, row.precision),
-        "actor": row.actor,
-        "summary": row.summary,
-        "source": row.source,
-        "source_url": row.source_url,
-        "reliability": row.reliability,
-        "credibility": row.credibility,
-        "intensity": row.intensity,
         "ended_on": row.ended_on.isoformat() if row.ended_on else None,
     }

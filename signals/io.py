@@ -27,41 +27,21 @@ from signals.taxonomy import Taxonomy
 Kind = Literal["factions", "events", "outcomes"]
 Format = Literal["csv", "jsonl"]
 
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "factions": ("id", "name", "movement", "aliases"),
-    "events": (
-        "faction_a",
-        "faction_b",
-        "type",
-        "occurred_on",
-        "actor",
-        "summary",
-        "source",
-        "source_url",
-        "reliability",
-        "credibility",
-        "intensity",
-        "ended_on",
-    ),
-    "outcomes": ("faction_a", "faction_b", "status", "on", "definition", "source", "source_url"),
-}
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "factions": ("id", "name", "movement"),
-    "events": (
-        "faction_a",
-        "faction_b",
-        "type",
-        "occurred_on",
-        "source",
-        "reliability",
-        "credibility",
-    ),
-    "outcomes": ("faction_a", "faction_b", "status", "on"),
-}
 SCHEMAS: dict[str, type[BaseModel]] = {
     "factions": FactionIn,
     "events": EventIn,
     "outcomes": OutcomeIn,
+}
+# Accepted on import, never written on export: a faction's notes, a correction's target.
+IMPORT_ONLY = ("notes", "supersedes")
+# A file's columns are its schema's fields, in their order; the required ones must be there.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    kind: tuple(name for name in schema.model_fields if name not in IMPORT_ONLY)
+    for kind, schema in SCHEMAS.items()
+}
+REQUIRED: dict[str, tuple[str, ...]] = {
+    kind: tuple(name for name, field in schema.model_fields.items() if field.is_required())
+    for kind, schema in SCHEMAS.items()
 }
 
 
@@ -103,7 +83,7 @@ def _read_rows(text: str, fmt: Format, kind: str) -> Iterator[tuple[int, dict[st
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = reader.fieldnames or []
     missing = [c for c in REQUIRED[kind] if c not in header]
-    unknown = [c for c in header if c not in COLUMNS[kind] and c not in ("notes", "supersedes")]
+    unknown = [c for c in header if c not in COLUMNS[kind] and c not in IMPORT_ONLY]
     if missing or unknown:
         problems = [FieldProblem(c, "required column is missing", 1) for c in missing]
         problems += [FieldProblem(c, "unknown column", 1) for c in unknown]
@@ -228,13 +208,19 @@ def export_rows(session: Session, kind: Literal["events", "outcomes"]) -> list[d
     pairs = {p.id: p for p in list_pairs(session)}
     if kind == "events":
         return [
-            events_mod.export_row(row, pairs[row.pair_id])
+            _file_row(row, events_mod.export_values(row, pairs[row.pair_id]), kind)
             for row in events_mod.events_as_of(session)
         ]
     return [
-        outcomes_mod.export_row(row, pairs[row.pair_id])
+        _file_row(row, outcomes_mod.export_values(row, pairs[row.pair_id]), kind)
         for row in outcomes_mod.outcomes_as_of(session)
     ]
+
+
+def _file_row(row: object, written: dict[str, object], kind: str) -> dict[str, object]:
+    """A stored row as a line of the file: each column the row's field of that name, but
+    those `written` otherwise."""
+    return {c: written[c] if c in written else getattr(row, c) for c in COLUMNS[kind]}
 
 
 def render(rows: list[dict[str, object]], kind: str, fmt: Format) -> str:

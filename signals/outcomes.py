@@ -99,13 +99,7 @@ def outcomes_as_of(
     return list(session.exec(stmt.order_by(col(Outcome.id))))
 
 
-def export_row(row: Outcome, pair: Pair) -> dict[str, object]:
-    return {
-        "faction_a": pair.faction_a,
-        "faction_b": pair.faction_b,
-        "status": row.status,
-        "on": row.on_date.isoformat(),
-        "definition": row.definition,
-        "source": row.source,
-        "source_url": row.source_url,
-    }
+def export_values(row: Outcome, pair: Pair) -> dict[str, object]:
+    """The columns of the import format (`signals.io`) an outcome's file row writes
+    otherwise than the row's field of the same name."""
+    return {"faction_a": pair.faction_a, "faction_b": pair.faction_b, "on": row.on_date.isoformat()}

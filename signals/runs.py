@@ -12,34 +12,59 @@ from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from signals.errors import NotFound
+from signals.fields import example
+from signals.tables import EXAMPLE_TAXONOMY, EXAMPLE_TIME
+
+EXAMPLE_RUN = "01JNDX6Q9S00000000000000R1"
 
 
-class ModelRun(SQLModel, table=True):
+class ModelRunBase(SQLModel):
+    """A run's summary: the fields the API shows (`RunPublic`) and the rest of Riftcast
+    reads (`models.results.RunInfo`). The table adds its draws and what they cover."""
+
+    id: str = Field(primary_key=True, max_length=26, schema_extra=example(EXAMPLE_RUN))
+    created_at: datetime = Field(schema_extra=example(EXAMPLE_TIME))
+    cutoff: datetime = Field(
+        description="The knowledge time it was fitted on.", schema_extra=example(EXAMPLE_TIME)
+    )
+    published: bool = Field(schema_extra=example(True))
+    reason: str = Field(
+        default="",
+        max_length=2000,
+        description="Why the run was not published; empty when it was.",
+        schema_extra=example(""),
+    )
+    sampler: str = Field(max_length=20, schema_extra=example("nutpie"))
+    taxonomy_version: str = Field(max_length=100, schema_extra=example(EXAMPLE_TAXONOMY))
+    n_pairs: int = Field(schema_extra=example(6))
+    n_obs: int = Field(description="Pair-steps in the risk set.", schema_extra=example(1200))
+    n_events: int = Field(schema_extra=example(40))
+    n_ruptures: int = Field(schema_extra=example(2))
+    max_rhat: float | None = Field(default=None, schema_extra=example(1.004))
+    min_ess_bulk: float | None = Field(
+        default=None,
+        description="Smallest bulk effective sample size.",
+        schema_extra=example(812.0),
+    )
+    min_ess_tail: float | None = Field(
+        default=None,
+        description="Smallest tail effective sample size (the interval ends).",
+        schema_extra=example(655.0),
+    )
+    divergences: int = Field(default=0, schema_extra=example(0))
+    seconds: float = Field(default=0.0, schema_extra=example(41.5))
+
+
+class ModelRun(ModelRunBase, table=True):
     __tablename__ = "model_run"
     __table_args__ = (Index("ix_model_run_published", "published", "created_at"),)
 
-    id: str = Field(primary_key=True, max_length=26)
-    created_at: datetime
-    cutoff: datetime
-    published: bool
-    reason: str = Field(default="", max_length=2000)
-    taxonomy_version: str = Field(max_length=100)
     config_hash: str = Field(max_length=64)
-    sampler: str = Field(max_length=20)
     draws_path: str = Field(max_length=500)
     grid_start: date
     step_days: int
     pair_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     type_keys: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    n_pairs: int
-    n_obs: int
-    n_events: int
-    n_ruptures: int
-    max_rhat: float | None = None
-    min_ess_bulk: float | None = None
-    min_ess_tail: float | None = None
-    divergences: int = 0
-    seconds: float = 0.0
 
 
 def save_run(session: Session, row: ModelRun) -> ModelRun:

@@ -9,35 +9,18 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from enum import Enum, StrEnum
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    field_validator,
-    model_validator,
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from signals.fields import Slug, Text, TypeKey
+from signals.tables import (
+    EXAMPLE_ACTOR,
+    EXAMPLE_SOURCE,
+    EXAMPLE_SUMMARY,
+    EXAMPLE_URL,
+    FactionBase,
 )
-
-SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
-Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=64)]
-TypeKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
-
-
-def _no_controls(value: str) -> str:
-    if any(ord(c) < 32 and c not in "\t\n\r" for c in value) or "\x00" in value:
-        raise ValueError("must not contain control characters")
-    return value
-
-
-def Text(max_length: int, min_length: int = 0) -> type[str]:
-    return Annotated[  # type: ignore[return-value]
-        str,
-        StringConstraints(strip_whitespace=True, max_length=max_length, min_length=min_length),
-        AfterValidator(_no_controls),
-    ]
 
 
 class Reliability(StrEnum):
@@ -98,80 +81,58 @@ def format_fuzzy_date(value: date, precision: str) -> str:
     return value.isoformat()
 
 
+# Every input: unknown fields are refused, text is stripped of surrounding white space.
+INPUT = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
 class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = INPUT
 
 
-class FactionIn(_Input):
+class FactionIn(FactionBase):
     """A faction of a movement, known by a short slug id."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "haqqani-network",
-                    "name": "Haqqani Network",
-                    "movement": "Taliban",
-                    "aliases": ["Haqqanis"],
-                }
-            ]
-        }
-    )
-
-    id: Slug = Field(description="Lower-case slug: letters, digits and dashes.")
-    name: Text(200, 1)  # type: ignore[valid-type]
-    movement: Text(200, 1)  # type: ignore[valid-type]
-    aliases: list[Text(200, 1)] = Field(default_factory=list, max_length=50)  # type: ignore[valid-type]
-    notes: Text(4000) = ""  # type: ignore[valid-type]
+    model_config = INPUT  # type: ignore[assignment]  # SQLModel's config: a ConfigDict and more
 
 
 class EventIn(_Input):
     """One indicator event as an analyst reports it."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "faction_a": "haqqani-network",
-                    "faction_b": "kandahar-leadership",
-                    "type": "defection",
-                    "occurred_on": "2025-01",
-                    "actor": "Sher Mohammad Abbas Stanikzai",
-                    "summary": "Deputy foreign minister leaves Afghanistan after a speech.",
-                    "source": "Institute of the Middle East",
-                    "source_url": "https://example.org/article",
-                    "reliability": "C",
-                    "credibility": 3,
-                    "intensity": 0.8,
-                }
-            ]
-        }
+    faction_a: Slug = Field(examples=["haqqani-network"])
+    faction_b: Slug = Field(examples=["kandahar-leadership"])
+    type: TypeKey = Field(
+        description="An indicator type key from GET /v1/indicator-types.", examples=["defection"]
     )
-
-    faction_a: Slug
-    faction_b: Slug
-    type: TypeKey = Field(description="An indicator type key from GET /v1/indicator-types.")
     occurred_on: str = Field(
         description="When it happened: YYYY-MM-DD, YYYY-MM or YYYY (sets the precision).",
         max_length=10,
+        examples=["2025-01"],
     )
-    actor: Text(200) = ""  # type: ignore[valid-type]
-    summary: Text(4000) = ""  # type: ignore[valid-type]
-    source: Text(300, 1)  # type: ignore[valid-type]
-    source_url: Text(2000) = ""  # type: ignore[valid-type]
-    reliability: Reliability = Field(description="Admiralty source reliability, A–F.")
-    credibility: Credibility = Field(description="Admiralty information credibility, 1–6.")
-    intensity: float = Field(1.0, ge=0.0, le=1.0, description="How strong the signal is, 0–1.")
+    actor: Text(200) = Field("", examples=[EXAMPLE_ACTOR])  # type: ignore[valid-type]
+    summary: Text(4000) = Field("", examples=[EXAMPLE_SUMMARY])  # type: ignore[valid-type]
+    source: Text(300, 1) = Field(examples=[EXAMPLE_SOURCE])  # type: ignore[valid-type]
+    source_url: Text(2000) = Field("", examples=[EXAMPLE_URL])  # type: ignore[valid-type]
+    reliability: Reliability = Field(
+        description="Admiralty source reliability, A–F.", examples=["C"]
+    )
+    credibility: Credibility = Field(
+        description="Admiralty information credibility, 1–6.", examples=[3]
+    )
+    intensity: float = Field(
+        1.0, ge=0.0, le=1.0, description="How strong the signal is, 0–1.", examples=[0.8]
+    )
     supersedes: str | None = Field(
         None,
         max_length=26,
         pattern=r"^[0-9A-Za-z]+$",
         description="Id of an earlier event this one corrects.",
+        examples=[None],
     )
     ended_on: date | None = Field(
         None,
         description="For a state type (e.g. a leader's absence): the day it ended. Leave it "
         "empty while the state goes on; close it later with a correction that sets it.",
+        examples=[None],
     )
 
     @field_validator("occurred_on")
@@ -212,8 +173,8 @@ class EventIn(_Input):
 class HypotheticalEventIn(EventIn):
     """An event for a what-if: the pair is in the URL, so the factions may be left out."""
 
-    faction_a: Slug | None = None  # type: ignore[assignment]
-    faction_b: Slug | None = None  # type: ignore[assignment]
+    faction_a: Slug | None = Field(None, examples=[None])  # type: ignore[assignment]
+    faction_b: Slug | None = Field(None, examples=[None])  # type: ignore[assignment]
 
     @model_validator(mode="after")
     def _two_factions(self) -> HypotheticalEventIn:
@@ -227,37 +188,22 @@ class HypotheticalEventIn(EventIn):
 class RetractionIn(_Input):
     """Withdraw an event: it stays in the log, but no forecast counts it from now on."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "Source recanted."}]})
-
-    reason: Text(2000, 1)  # type: ignore[valid-type]
+    reason: Text(2000, 1) = Field(examples=["Source recanted."])  # type: ignore[valid-type]
 
 
 class OutcomeIn(_Input):
     """A pair ruptured on a date, or is known cohesive up to a date."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "faction_a": "haqqani-network",
-                    "faction_b": "kandahar-leadership",
-                    "status": "cohesive",
-                    "on": "2025-03-02",
-                    "definition": "No public split announced.",
-                    "source": "Institute of the Middle East",
-                    "source_url": "",
-                }
-            ]
-        }
+    faction_a: Slug = Field(examples=["haqqani-network"])
+    faction_b: Slug = Field(examples=["kandahar-leadership"])
+    status: Literal["ruptured", "cohesive"] = Field(examples=["cohesive"])
+    on: date = Field(
+        description="Rupture date, or the last date the pair is known cohesive.",
+        examples=["2025-03-02"],
     )
-
-    faction_a: Slug
-    faction_b: Slug
-    status: Literal["ruptured", "cohesive"]
-    on: date = Field(description="Rupture date, or the last date the pair is known cohesive.")
-    definition: Text(2000) = ""  # type: ignore[valid-type]
-    source: Text(300) = ""  # type: ignore[valid-type]
-    source_url: Text(2000) = ""  # type: ignore[valid-type]
+    definition: Text(2000) = Field("", examples=["No public split announced."])  # type: ignore[valid-type]
+    source: Text(300) = Field("", examples=[EXAMPLE_SOURCE])  # type: ignore[valid-type]
+    source_url: Text(2000) = Field("", examples=[""])  # type: ignore[valid-type]
 
     @field_validator("on")
     @classmethod

@@ -1,5 +1,11 @@
 """SQLModel tables. The schema itself changes only through Alembic migrations.
 
+A resource the API shows has a base here (`FactionBase`, `EventBase`, …; `ModelRunBase` in
+`signals.runs`): SQLModel without `table=True`, holding the fields its shapes share, each
+with its limits, description and example. The table derives from it, adding what only
+storage needs; so do its Public shape (`service.schemas`) and, where it takes the same
+fields, its input (`signals.schemas`).
+
 `indicator_event` and `outcome` are append-only (enforced by database triggers): a
 correction or a retraction is a new row whose `supersedes` points at the earlier one, so
 "what did we know at time T" is a query on `recorded_at`.
@@ -8,27 +14,107 @@ correction or a retraction is a new row whose `supersedes` points at the earlier
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated, Any
 
 from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from signals.fields import PAIR_ID_LENGTH, SLUG_LENGTH, SLUG_PATTERN, Clean, Text, example
 
-class Faction(SQLModel, table=True):
+# The OpenAPI document's examples.
+EXAMPLE_TIME = "2025-03-02T10:00:00Z"
+EXAMPLE_PAIR = "haqqani-network--kandahar-leadership"
+EXAMPLE_EVENT = "01JNDX6Q9S0000000000000000"
+EXAMPLE_OUTCOME = "01JNDX6Q9S0000000000000001"
+EXAMPLE_KEY = "01JNDX6Q9S00000000000000K1"
+EXAMPLE_JOB = "01JNDX6Q9S00000000000000J1"
+EXAMPLE_ACTOR = "Sher Mohammad Abbas Stanikzai"
+EXAMPLE_SUMMARY = "Deputy foreign minister leaves Afghanistan after a speech."
+EXAMPLE_SOURCE = "Institute of the Middle East"
+EXAMPLE_URL = "https://example.org/article"
+EXAMPLE_TAXONOMY = "1+abcd1234"
+
+# A row's pair: its foreign key to `pair.id`.
+PairRef = Annotated[
+    str,
+    Field(foreign_key="pair.id", max_length=PAIR_ID_LENGTH, schema_extra=example(EXAMPLE_PAIR)),
+]
+
+# Where a faction came from: "" for an analyst's own, "reference" for the shipped history
+# of real splits, "demo" for the demo scenario. Filterable, never a rule.
+Collection = Annotated[
+    str,
+    Field(
+        max_length=32,
+        index=True,
+        description="`reference` (the shipped history of real splits), `demo`, or empty.",
+        schema_extra=example("demo"),
+    ),
+]
+
+
+class FactionBase(SQLModel):
+    """A faction of a movement, known by a short slug id: what an analyst gives."""
+
+    id: str = Field(
+        primary_key=True,
+        max_length=SLUG_LENGTH,
+        description="Lower-case slug: letters, digits and dashes.",
+        schema_extra={"pattern": SLUG_PATTERN, **example("haqqani-network")},
+    )
+    name: Clean = Field(min_length=1, max_length=200, schema_extra=example("Haqqani Network"))
+    movement: Clean = Field(min_length=1, max_length=200, schema_extra=example("Taliban"))
+    aliases: list[Text(200, 1)] = Field(  # type: ignore[valid-type]
+        default_factory=list,
+        max_length=50,
+        sa_column=Column(JSON, nullable=False),
+        schema_extra=example(["Haqqanis"]),
+    )
+    notes: Clean = Field(default="", max_length=4000, schema_extra=example(""))
+
+
+class FactionRecord(FactionBase):
+    """A faction as stored: who created it, and the collection it came with."""
+
+    created_at: datetime = Field(schema_extra=example(EXAMPLE_TIME))
+    created_by: str = Field(max_length=100, schema_extra=example("demo"))
+    collection: Collection = ""
+
+
+class Faction(FactionRecord, table=True):
     __tablename__ = "faction"
 
-    id: str = Field(primary_key=True, max_length=64)
-    name: str = Field(max_length=200)
-    movement: str = Field(max_length=200)
-    aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    notes: str = Field(default="", max_length=4000)
-    created_at: datetime
-    created_by: str = Field(max_length=100)
-    # Where the faction came from: "" for an analyst's own, "reference" for the shipped
-    # history of real splits, "demo" for the demo scenario. Filterable, never a rule.
-    collection: str = Field(default="", max_length=32, index=True)
+
+class PairBase(SQLModel):
+    """A pair's fields: the table's, and those the API shows (`PairPublic`)."""
+
+    id: str = Field(
+        primary_key=True,
+        max_length=PAIR_ID_LENGTH,
+        description="`faction_a--faction_b`.",
+        schema_extra=example(EXAMPLE_PAIR),
+    )
+    faction_a: str = Field(
+        foreign_key="faction.id", max_length=SLUG_LENGTH, schema_extra=example("haqqani-network")
+    )
+    faction_b: str = Field(
+        foreign_key="faction.id",
+        max_length=SLUG_LENGTH,
+        schema_extra=example("kandahar-leadership"),
+    )
+    status: str = Field(
+        default="cohesive",
+        max_length=16,
+        description="`cohesive`, or `ruptured` once an outcome says so.",
+        schema_extra=example("cohesive"),
+    )
+    ruptured_on: date | None = Field(default=None, schema_extra=example(None))
+    created_at: datetime = Field(schema_extra=example(EXAMPLE_TIME))
+    # The factions' collection when both share one, else "".
+    collection: Collection = ""
 
 
-class Pair(SQLModel, table=True):
+class Pair(PairBase, table=True):
     """An unordered pair of factions, stored in canonical order (faction_a < faction_b)."""
 
     __tablename__ = "pair"
@@ -37,17 +123,63 @@ class Pair(SQLModel, table=True):
         UniqueConstraint("faction_a", "faction_b", name="uq_pair_factions"),
     )
 
-    id: str = Field(primary_key=True, max_length=140)
-    faction_a: str = Field(foreign_key="faction.id", max_length=64)
-    faction_b: str = Field(foreign_key="faction.id", max_length=64)
-    status: str = Field(default="cohesive", max_length=16)
-    ruptured_on: date | None = None
-    created_at: datetime
-    # The factions' collection when both share one ("reference", "demo"), else "".
-    collection: str = Field(default="", max_length=32, index=True)
+
+class EventBase(SQLModel):
+    """An event's fields that the API shows (`EventPublic`): the log's row but for its
+    content hash and end date."""
+
+    id: str = Field(primary_key=True, max_length=26, schema_extra=example(EXAMPLE_EVENT))
+    pair_id: PairRef
+    type: str = Field(
+        max_length=64, description="Its indicator type's key.", schema_extra=example("defection")
+    )
+    occurred_on: date = Field(
+        description="The first day of the period it is dated to.",
+        schema_extra=example("2025-01-01"),
+    )
+    precision: str = Field(
+        max_length=5,
+        description="How precisely it is dated: `day`, `month` or `year`.",
+        schema_extra=example("month"),
+    )
+    recorded_at: datetime = Field(schema_extra=example(EXAMPLE_TIME))
+    actor: str = Field(default="", max_length=200, schema_extra=example(EXAMPLE_ACTOR))
+    summary: str = Field(
+        default="",
+        max_length=4000,
+        schema_extra=example(EXAMPLE_SUMMARY),
+    )
+    source: str = Field(max_length=300, schema_extra=example(EXAMPLE_SOURCE))
+    source_url: str = Field(default="", max_length=2000, schema_extra=example(EXAMPLE_URL))
+    reliability: str = Field(
+        max_length=1, description="Admiralty source reliability, A–F.", schema_extra=example("C")
+    )
+    credibility: int = Field(
+        description="Admiralty information credibility, 1–6.", schema_extra=example(3)
+    )
+    intensity: float = Field(
+        default=1.0, description="How strong the signal is, 0–1.", schema_extra=example(0.8)
+    )
+    submitted_by: str = Field(max_length=100, schema_extra=example("analyst-1"))
+    kind: str = Field(
+        default="report",
+        max_length=10,
+        description="`report`, `correction` or `retraction`.",
+        schema_extra=example("report"),
+    )
+    supersedes: str | None = Field(
+        default=None,
+        foreign_key="indicator_event.id",
+        max_length=26,
+        description="The event a correction or a retraction replaces.",
+        schema_extra=example(None),
+    )
+    reason: str = Field(
+        default="", max_length=2000, description="Why it was retracted.", schema_extra=example("")
+    )
 
 
-class IndicatorEvent(SQLModel, table=True):
+class IndicatorEvent(EventBase, table=True):
     __tablename__ = "indicator_event"
     __table_args__ = (
         Index("ix_event_pair_recorded", "pair_id", "recorded_at"),
@@ -62,29 +194,33 @@ class IndicatorEvent(SQLModel, table=True):
         CheckConstraint("kind IN ('report','correction','retraction')", name="ck_event_kind"),
     )
 
-    id: str = Field(primary_key=True, max_length=26)
-    pair_id: str = Field(foreign_key="pair.id", max_length=140)
-    type: str = Field(max_length=64)
-    occurred_on: date
-    precision: str = Field(max_length=5)
-    recorded_at: datetime
-    actor: str = Field(default="", max_length=200)
-    summary: str = Field(default="", max_length=4000)
-    source: str = Field(max_length=300)
-    source_url: str = Field(default="", max_length=2000)
-    reliability: str = Field(max_length=1)
-    credibility: int
-    intensity: float = 1.0
-    submitted_by: str = Field(max_length=100)
-    kind: str = Field(default="report", max_length=10)
-    supersedes: str | None = Field(default=None, foreign_key="indicator_event.id", max_length=26)
-    reason: str = Field(default="", max_length=2000)
     content_hash: str = Field(max_length=64)
     # For a state type (an absence that goes on): the day it ended, None while it is open.
     ended_on: date | None = None
 
 
-class Outcome(SQLModel, table=True):
+class OutcomeBase(SQLModel):
+    """An outcome's fields that the API shows (`OutcomePublic`): the row but its hash."""
+
+    id: str = Field(primary_key=True, max_length=26, schema_extra=example(EXAMPLE_OUTCOME))
+    pair_id: PairRef
+    status: str = Field(
+        max_length=16, description="`ruptured` or `cohesive`.", schema_extra=example("cohesive")
+    )
+    on_date: date = Field(
+        description="The rupture's date, or the last date the pair is known cohesive.",
+        schema_extra=example("2025-03-02"),
+    )
+    definition: str = Field(
+        default="", max_length=2000, schema_extra=example("No public split announced.")
+    )
+    source: str = Field(default="", max_length=300, schema_extra=example(EXAMPLE_SOURCE))
+    source_url: str = Field(default="", max_length=2000, schema_extra=example(""))
+    recorded_at: datetime = Field(schema_extra=example(EXAMPLE_TIME))
+    submitted_by: str = Field(max_length=100, schema_extra=example("analyst-1"))
+
+
+class Outcome(OutcomeBase, table=True):
     __tablename__ = "outcome"
     __table_args__ = (
         Index("ix_outcome_pair_recorded", "pair_id", "recorded_at"),
@@ -92,45 +228,47 @@ class Outcome(SQLModel, table=True):
         CheckConstraint("status IN ('ruptured','cohesive')", name="ck_outcome_status"),
     )
 
-    id: str = Field(primary_key=True, max_length=26)
-    pair_id: str = Field(foreign_key="pair.id", max_length=140)
-    status: str = Field(max_length=16)
-    on_date: date
-    definition: str = Field(default="", max_length=2000)
-    source: str = Field(default="", max_length=300)
-    source_url: str = Field(default="", max_length=2000)
-    recorded_at: datetime
-    submitted_by: str = Field(max_length=100)
     content_hash: str = Field(max_length=64)
 
 
-class ApiKey(SQLModel, table=True):
+class ApiKeyBase(SQLModel):
+    """An API key's fields that the API shows (`KeyPublic`): the row but its hash."""
+
+    id: str = Field(primary_key=True, max_length=26, schema_extra=example(EXAMPLE_KEY))
+    name: str = Field(max_length=100, schema_extra=example("dashboard"))
+    role: str = Field(
+        max_length=16, description="`reader`, `analyst` or `admin`.", schema_extra=example("reader")
+    )
+    prefix: str = Field(max_length=12, schema_extra=example("rk_AbCdEfGh"))
+    created_at: datetime = Field(schema_extra=example(EXAMPLE_TIME))
+    revoked_at: datetime | None = Field(default=None, schema_extra=example(None))
+
+
+class ApiKey(ApiKeyBase, table=True):
     """An API key; only its SHA-256 is stored."""
 
     __tablename__ = "api_key"
 
-    id: str = Field(primary_key=True, max_length=26)
-    name: str = Field(max_length=100)
-    role: str = Field(max_length=16)
     key_hash: str = Field(max_length=64, unique=True, index=True)
-    prefix: str = Field(max_length=12)
-    created_at: datetime
-    revoked_at: datetime | None = None
 
 
-class AuditEntry(SQLModel, table=True):
+class AuditEntryBase(SQLModel):
+    """An audit entry's fields: the table's, and those the API shows (`AuditEntryPublic`)."""
+
+    id: int | None = Field(default=None, primary_key=True, schema_extra=example(42))
+    at: datetime = Field(schema_extra=example(EXAMPLE_TIME))
+    key_id: str | None = Field(default=None, max_length=26, schema_extra=example(EXAMPLE_KEY))
+    key_name: str | None = Field(default=None, max_length=100, schema_extra=example("analyst-1"))
+    method: str = Field(max_length=10, schema_extra=example("POST"))
+    route: str = Field(max_length=300, schema_extra=example("/v1/events"))
+    object_id: str | None = Field(default=None, max_length=200, schema_extra=example(EXAMPLE_EVENT))
+    status_code: int = Field(schema_extra=example(201))
+    result: str = Field(max_length=300, schema_extra=example("recorded 1 event(s)"))
+
+
+class AuditEntry(AuditEntryBase, table=True):
     __tablename__ = "audit_entry"
     __table_args__ = (Index("ix_audit_at", "at"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    at: datetime
-    key_id: str | None = Field(default=None, max_length=26)
-    key_name: str | None = Field(default=None, max_length=100)
-    method: str = Field(max_length=10)
-    route: str = Field(max_length=300)
-    object_id: str | None = Field(default=None, max_length=200)
-    status_code: int
-    result: str = Field(max_length=300)
 
 
 class IdempotencyRecord(SQLModel, table=True):
@@ -147,24 +285,36 @@ class IdempotencyRecord(SQLModel, table=True):
     created_at: datetime
 
 
-class RefitJob(SQLModel, table=True):
+class RefitJobBase(SQLModel):
+    """A refit job's fields: the table's, and those the API shows (`RefitJobPublic`)."""
+
+    id: str = Field(primary_key=True, max_length=26, schema_extra=example(EXAMPLE_JOB))
+    status: str = Field(default="queued", max_length=10, schema_extra=example("queued"))
+    reason: str = Field(
+        max_length=100,
+        description="Why it was queued: `outcome`, `schedule`, `demo`, or a request's note.",
+        schema_extra=example("request"),
+    )
+    requested_by: str = Field(max_length=100, schema_extra=example("admin"))
+    created_at: datetime = Field(schema_extra=example(EXAMPLE_TIME))
+    started_at: datetime | None = Field(default=None, schema_extra=example(None))
+    heartbeat_at: datetime | None = Field(default=None, schema_extra=example(None))
+    finished_at: datetime | None = Field(default=None, schema_extra=example(None))
+    worker: str | None = Field(default=None, max_length=100, schema_extra=example(None))
+    attempts: int = Field(default=0, schema_extra=example(0))
+    run_id: str | None = Field(
+        default=None, max_length=26, description="The run it made.", schema_extra=example(None)
+    )
+    error: str | None = Field(
+        default=None, max_length=4000, description="Why it failed.", schema_extra=example(None)
+    )
+
+
+class RefitJob(RefitJobBase, table=True):
     """A durable refit request, executed by the worker that `serve` starts."""
 
     __tablename__ = "refit_job"
     __table_args__ = (Index("ix_refit_status", "status", "created_at"),)
-
-    id: str = Field(primary_key=True, max_length=26)
-    status: str = Field(default="queued", max_length=10)
-    reason: str = Field(max_length=100)
-    requested_by: str = Field(max_length=100)
-    created_at: datetime
-    started_at: datetime | None = None
-    heartbeat_at: datetime | None = None
-    finished_at: datetime | None = None
-    worker: str | None = Field(default=None, max_length=100)
-    attempts: int = 0
-    run_id: str | None = Field(default=None, max_length=26)
-    error: str | None = Field(default=None, max_length=4000)
 
 
 class ChangeEntry(SQLModel, table=True):
@@ -177,7 +327,7 @@ class ChangeEntry(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    pair_id: str | None = Field(default=None, max_length=140)
+    pair_id: str | None = Field(default=None, max_length=PAIR_ID_LENGTH)
     kind: str = Field(max_length=20)
     at: datetime
     # The serving app that wrote it and dropped what it made stale at its own commit
@@ -185,23 +335,34 @@ class ChangeEntry(SQLModel, table=True):
     origin: str | None = Field(default=None, max_length=32)
 
 
-class ModelEvaluation(SQLModel, table=True):
+class ModelEvaluationBase(SQLModel):
+    """A recorded backtest, as the table holds it and a run's page shows it."""
+
+    id: str = Field(primary_key=True, max_length=26)
+    created_at: datetime
+    taxonomy_version: str = Field(max_length=100)
+    horizon_days: int
+    method: str = Field(max_length=20, description="`laplace` (nested Laplace fits) or `nuts`.")
+    first_origin: date
+    last_origin: date
+    step_days: int
+    metrics: dict[str, Any] = Field(
+        sa_column=Column(JSON, nullable=False),
+        description="As `riftcast backtest --json` prints it: for the fitted model, its priors "
+        "alone, the logistic baseline and the base rate (`models`), Brier, log score, AUC and "
+        "Brier skill with pair-bootstrap 90% intervals and the Brier decomposition; the "
+        "reliability diagram's points (`reliability_bins`); how often the observed number of "
+        "ruptures fell inside the 90% predictive interval (`coverage`); a plain `verdict`.",
+    )
+
+
+class ModelEvaluation(ModelEvaluationBase, table=True):
     """A backtest of the model as specified by one taxonomy version, on the stored log:
     the scores of the fitted model and its references, the reliability bins and the
     coverage of its 90% intervals (the JSON that `riftcast backtest --json` prints)."""
 
     __tablename__ = "model_evaluation"
     __table_args__ = (Index("ix_evaluation_taxonomy", "taxonomy_version", "created_at"),)
-
-    id: str = Field(primary_key=True, max_length=26)
-    created_at: datetime
-    taxonomy_version: str = Field(max_length=100)
-    horizon_days: int
-    method: str = Field(max_length=20)
-    first_origin: date
-    last_origin: date
-    step_days: int
-    metrics: dict[str, object] = Field(sa_column=Column(JSON, nullable=False))
 
 
 class LedgerEntry(SQLModel, table=True):
@@ -229,7 +390,7 @@ class LedgerEntry(SQLModel, table=True):
     )
 
     id: str = Field(primary_key=True, max_length=26)
-    pair_id: str = Field(foreign_key="pair.id", max_length=140)
+    pair_id: PairRef
     made_at: datetime  # when the entry was written (server time)
     made_on: date  # the date the forecast was made for: its windows start here
     as_of: datetime  # its knowledge time: the newest write it reflects
@@ -251,7 +412,7 @@ class LedgerHorizon(SQLModel, table=True):
 
     entry_id: str = Field(primary_key=True, foreign_key="forecast_ledger.id", max_length=26)
     horizon_days: int = Field(primary_key=True)
-    pair_id: str = Field(max_length=140)
+    pair_id: str = Field(max_length=PAIR_ID_LENGTH)
     window_start: date
     window_end: date
     probability: float

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 from sqlmodel import Session
 
-from service.deps import Admin, PageLimit, ReadSession, get_settings
-from service.pagination import page_size
+from service.deps import Admin, ReadSession, get_settings
+from service.pagination import PageLimit, page_size
 from service.problems import STD_ERRORS, responses
 from service.schemas import AuditEntryPublic, AuditPage, UtcDatetime
 from signals import audit

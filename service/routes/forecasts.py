@@ -6,7 +6,7 @@ pair; `If-None-Match` with the current ETag gets 304 and no body.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -23,6 +23,7 @@ from service.schemas import (
     ForecastList,
     ForecastPublic,
     HorizonChange,
+    HorizonDays,
     IsoDate,
     UtcDatetime,
     WhatIfIn,
@@ -31,6 +32,7 @@ from service.schemas import (
 from service.stream import Subscriber, Threshold, event_stream, summary
 from signals.config import Settings
 from signals.errors import FieldProblem, InvalidInput
+from signals.fields import PAIR_ID_LENGTH
 
 router = APIRouter(prefix="/v1", tags=["forecasts"])
 
@@ -68,12 +70,9 @@ def _horizons(horizon: list[int] | None) -> list[int] | None:
     responses=responses(*STD_ERRORS, 304),
 )
 async def forecasts_list(
-    horizon: int | None = Query(
-        None,
-        ge=1,
-        le=MAX_HORIZON_DAYS,
-        description="The horizon to sort by (one of the configured).",
-    ),
+    horizon: Annotated[
+        HorizonDays | None, Query(description="The horizon to sort by (one of the configured).")
+    ] = None,
     sort: ListingOrder = Query(
         ORDERS[0], description="Order: by probability at `horizon`, or by pair id."
     ),
@@ -133,7 +132,7 @@ async def forecasts_stream(
     """Server-Sent Events of forecast changes (and threshold alerts). Revoking the key
     ends the stream with a `revoked` event within one change-log poll."""
     thresholds = tuple(_threshold(t, settings) for t in threshold or [])
-    pairs = frozenset(p[:140] for p in pair) if pair else None
+    pairs = frozenset(p[:PAIR_ID_LENGTH] for p in pair) if pair else None
     cache: ForecastCache = request.app.state.cache
     initial: list[dict[str, Any]] = []
     for pid in sorted({t.pair_id for t in thresholds}):
@@ -162,7 +161,7 @@ def _threshold(text: str, settings: Settings) -> Threshold:
             f"a threshold's horizon is one of {settings.horizons} and its value in [0, 1]",
             [problem],
         )
-    return Threshold(pair_id[:140], horizon, value)
+    return Threshold(pair_id[:PAIR_ID_LENGTH], horizon, value)
 
 
 @router.get(
@@ -207,7 +206,7 @@ async def forecasts_get(
 )
 def forecasts_history(
     pair_id: PairIdPath,
-    horizon: int = Query(90, ge=1, le=MAX_HORIZON_DAYS, description="Horizon in days."),
+    horizon: Annotated[HorizonDays, Query(description="Horizon in days.")] = 90,
     start: IsoDate | None = Query(None, description="First date (a year back by default)."),
     end: IsoDate | None = Query(None, description="Last date (today by default)."),
     step_days: int = Query(7, ge=1, le=365, description="Days between points."),

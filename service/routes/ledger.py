@@ -17,9 +17,9 @@ from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
 from service.cache import ForecastCache
-from service.deps import PageLimit, PairIdPath, Reader, ReadSession, get_cache, get_settings
+from service.deps import PairIdPath, Reader, ReadSession, get_cache, get_settings
 from service.forecasting.export import FORECAST_COLUMNS, MEDIA_TYPES, forecast_rows, render
-from service.pagination import page_size
+from service.pagination import PageLimit, page_size
 from service.problems import STD_ERRORS, responses
 from service.schemas import (
     CoveragePublic,

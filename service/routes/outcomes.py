@@ -9,14 +9,13 @@ from sqlmodel import Session
 from service.batches import check_batch, single
 from service.deps import (
     AnalystWriter,
-    PageLimit,
     PairFilter,
     Reader,
     ReadSession,
     Writer,
     get_settings,
 )
-from service.pagination import page_size
+from service.pagination import PageLimit, page_size
 from service.problems import STD_ERRORS, responses
 from service.schemas import (
     OutcomeIn,

@@ -10,16 +10,16 @@ and renders run a bounded number at a time.
 from __future__ import annotations
 
 import io
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 
-from models.forecast import MAX_HORIZON_DAYS
 from service.briefs import BriefCache, gather_brief
 from service.cache import ForecastCache, etag_matches
 from service.deps import PairIdPath, Reader, get_cache
 from service.problems import STD_ERRORS, responses
-from service.schemas import UtcDatetime
+from service.schemas import HorizonDays, UtcDatetime
 
 router = APIRouter(prefix="/v1", tags=["forecasts"])
 
@@ -42,12 +42,9 @@ def forecasts_report(
     as_of: UtcDatetime | None = Query(
         None, description="The forecast as it could have been made then (events known then)."
     ),
-    horizon: int = Query(
-        90,
-        ge=1,
-        le=MAX_HORIZON_DAYS,
-        description="Horizon of the probability-over-time chart, in days.",
-    ),
+    horizon: Annotated[
+        HorizonDays, Query(description="Horizon of the probability-over-time chart, in days.")
+    ] = 90,
     cache: ForecastCache = Depends(get_cache),
     if_none_match: str | None = Header(None),
 ) -> Response:

@@ -16,8 +16,8 @@ from signals.clock import utcnow
 from signals.db import Database
 from signals.errors import Conflict, InvalidInput, NotFound
 from signals.events import (
+    RECORD_FIELDS,
     EventFilter,
-    EventRecord,
     event_records_as_of,
     events_as_of,
     list_events,
@@ -214,7 +214,7 @@ def test_records_are_the_rows_in_force_as_plain_tuples(
         records = event_records_as_of(s, None, "north--south")
         assert event_records_as_of(s, utcnow() - timedelta(days=1)) == []
     assert [r.actor for r in records] == ["c"]
-    assert [tuple(getattr(r, f) for f in EventRecord._fields) for r in rows] == records
+    assert [tuple(getattr(r, f) for f in RECORD_FIELDS) for r in rows] == records
 
 
 def test_a_pairs_knowledge_time_moves_with_its_own_writes_and_runs_only(
