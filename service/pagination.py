@@ -3,6 +3,8 @@ ledger, the audit trail)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Query
 
 from signals.config import Settings
@@ -10,9 +12,18 @@ from signals.errors import FieldProblem, InvalidInput
 
 # The page size every listing takes: the OpenAPI document states the ceiling, and
 # RIFTCAST_MAX_PAGE_SIZE may only lower it (a larger `limit` is then a named 422).
+PAGE_CEILING = 500
 PageLimit = Query(
-    None, ge=1, le=500, description="Page size: 100 by default, at most 500 (or the setting)."
+    None,
+    ge=1,
+    le=PAGE_CEILING,
+    description=f"Page size: 100 by default, at most {PAGE_CEILING} (or the setting).",
 )
+
+
+def newest(default: int) -> Any:
+    """The `limit` of a short newest-first list (runs, jobs): not paged, the same ceiling."""
+    return Query(default, ge=1, le=PAGE_CEILING, description="At most this many, newest first.")
 
 
 def page_size(limit: int | None, settings: Settings) -> int:

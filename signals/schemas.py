@@ -85,6 +85,13 @@ def format_fuzzy_date(value: date, precision: str) -> str:
 INPUT = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+def _different(faction_a: str | None, faction_b: str | None) -> None:
+    """What an event or an outcome is about is a pair: two different factions (a what-if
+    may leave both out, its pair being in the URL)."""
+    if faction_a is not None and faction_a == faction_b:
+        raise ValueError("faction_a and faction_b must be two different factions")
+
+
 class _Input(BaseModel):
     model_config = INPUT
 
@@ -159,8 +166,7 @@ class EventIn(_Input):
 
     @model_validator(mode="after")
     def _two_factions(self) -> EventIn:
-        if self.faction_a == self.faction_b:
-            raise ValueError("faction_a and faction_b must be two different factions")
+        _different(self.faction_a, self.faction_b)
         if self.ended_on is not None and self.ended_on < self.occurred[0]:
             raise ValueError("ended_on must not be before occurred_on")
         return self
@@ -175,14 +181,6 @@ class HypotheticalEventIn(EventIn):
 
     faction_a: Slug | None = Field(None, examples=[None])  # type: ignore[assignment]
     faction_b: Slug | None = Field(None, examples=[None])  # type: ignore[assignment]
-
-    @model_validator(mode="after")
-    def _two_factions(self) -> HypotheticalEventIn:
-        if self.faction_a is not None and self.faction_a == self.faction_b:
-            raise ValueError("faction_a and faction_b must be two different factions")
-        if self.ended_on is not None and self.ended_on < self.occurred[0]:
-            raise ValueError("ended_on must not be before occurred_on")
-        return self
 
 
 class RetractionIn(_Input):
@@ -216,6 +214,5 @@ class OutcomeIn(_Input):
 
     @model_validator(mode="after")
     def _two_factions(self) -> OutcomeIn:
-        if self.faction_a == self.faction_b:
-            raise ValueError("faction_a and faction_b must be two different factions")
+        _different(self.faction_a, self.faction_b)
         return self

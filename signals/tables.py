@@ -177,6 +177,12 @@ class EventBase(SQLModel):
     reason: str = Field(
         default="", max_length=2000, description="Why it was retracted.", schema_extra=example("")
     )
+    ended_on: date | None = Field(
+        default=None,
+        description="For a state type (a leader's absence): the day it ended; null while it "
+        "goes on.",
+        schema_extra=example(None),
+    )
 
 
 class IndicatorEvent(EventBase, table=True):
@@ -195,8 +201,6 @@ class IndicatorEvent(EventBase, table=True):
     )
 
     content_hash: str = Field(max_length=64)
-    # For a state type (an absence that goes on): the day it ended, None while it is open.
-    ended_on: date | None = None
 
 
 class OutcomeBase(SQLModel):

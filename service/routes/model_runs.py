@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Body, Path, Query
+from fastapi import APIRouter, Body, Path
 from fastapi.responses import Response
 from sqlmodel import Session
 
 from models.results import RunInfo
 from service.deps import AdminWriter, Reader, ReadSession, Writer
 from service.forecasting.runs import info
+from service.pagination import newest
 from service.problems import STD_ERRORS, responses
 from service.schemas import (
     EvaluationPublic,
@@ -33,7 +34,7 @@ def _run(run: RunInfo) -> RunPublic:
     "/model/runs", dependencies=[Reader], response_model=RunList, responses=responses(*STD_ERRORS)
 )
 def runs_list(
-    limit: int = Query(100, ge=1, le=500, description="At most this many, newest first."),
+    limit: int = newest(100),
     session: Session = ReadSession,
 ) -> RunList:
     """Model runs, newest first, with their diagnostics."""
@@ -84,7 +85,7 @@ def refit_request(payload: RefitRequest | None = Body(None), w: Writer = AdminWr
     responses=responses(*STD_ERRORS),
 )
 def jobs_list(
-    limit: int = Query(50, ge=1, le=500, description="At most this many, newest first."),
+    limit: int = newest(50),
     session: Session = ReadSession,
 ) -> RefitJobList:
     """Refit jobs, newest first: queued, running, done (with the run) or failed (and why)."""

@@ -255,3 +255,16 @@ def test_a_nul_in_supersedes_is_a_named_422(demo_client: TestClient, keys: Keys)
         "/v1/events", json=event(supersedes="01J\x00"), headers=keys.headers("analyst")
     )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "supersedes"
+
+
+def test_a_state_events_end_is_shown_where_it_is_read(demo_client: TestClient, keys: Keys) -> None:
+    """A leader's absence that ended carries its end in the answer and in the log, so an
+    analyst can tell an open state from a closed one."""
+    body = event(type="leader_absence", occurred_on="2025-01-10", ended_on="2025-02-01")
+    r = demo_client.post("/v1/events", json=body, headers=keys.headers("analyst"))
+    assert r.status_code == 201, r.text
+    assert r.json()["items"][0]["ended_on"] == "2025-02-01"
+    page = demo_client.get("/v1/events", headers=keys.headers("reader")).json()
+    assert [e["ended_on"] for e in page["items"] if e["id"] == r.json()["items"][0]["id"]] == [
+        "2025-02-01"
+    ]
