@@ -209,6 +209,11 @@ class CommitProbe:
     def connect(self) -> None:
         return None
 
+    def fileno(self) -> int | None:
+        """A socket that turns readable when a commit is signalled, for the poller to wake
+        on instead of waiting out its interval; None when the probe can only be asked."""
+        return None
+
     def close(self) -> None:
         return None
 
@@ -308,6 +313,9 @@ class PostgresProbe(CommitProbe):
         while pgconn.notifies() is not None:
             heard = True
         return heard
+
+    def fileno(self) -> int | None:
+        return None if self.conn is None else self.conn.pgconn.socket
 
     def close(self) -> None:
         conn, self.conn = self.conn, None

@@ -14,13 +14,15 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
+import anyio
 import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from service.app import create_app
-from signals.changes import latest_change
+from service.freshness import ChangePoller, Changes, Freshness
+from signals.changes import latest_change, note_change
 from signals.config import Settings
 from signals.db import Database
 from signals.factions import create_faction
@@ -138,3 +140,47 @@ def test_a_write_drops_its_own_apps_caches_once_and_the_others_by_the_change_log
         while b.get("/v1/forecasts", headers=reader).json() != listing:
             assert time.monotonic() < deadline, "the other app never rebuilt its listing"
             time.sleep(0.02)
+
+
+class _Heard:
+    """A subscriber that notes what the change log brought."""
+
+    def __init__(self) -> None:
+        self.changes: list[Changes] = []
+        self.event = anyio.Event()
+
+    async def changed(self, changes: Changes) -> None:
+        self.changes.append(changes)
+        self.event.set()
+
+    def changed_here(self, changes: Changes) -> None:
+        return None
+
+
+def test_a_notify_wakes_the_poller_at_once_on_postgres(db: Database, db_kind: str) -> None:
+    """On PostgreSQL the poller sleeps on its probe's socket: a commit is read as soon as
+    its NOTIFY arrives, not an interval later (here 30 s, so only the wake-up can read it
+    within the test's 10). SQLite's probe has no socket, and is asked every interval."""
+
+    async def main() -> None:
+        heard = _Heard()
+        poller = ChangePoller(db, Freshness([heard]), interval=30.0, full_interval=300.0)
+        await poller.start()
+        try:
+            if db_kind == "sqlite":
+                assert poller.probe.fileno() is None
+                return
+            assert poller.probe.fileno() is not None
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(poller.run)
+                await anyio.sleep(0.1)  # asleep on the socket
+                with db.write() as s:
+                    note_change(s, "a--b", "event")
+                with anyio.fail_after(10):
+                    await heard.event.wait()
+                tg.cancel_scope.cancel()
+            assert [c.pairs for c in heard.changes] == [frozenset({"a--b"})]
+        finally:
+            poller.close()
+
+    anyio.run(main)
