@@ -149,8 +149,9 @@ class _Flight:
 
 class SingleFlight:
     """One computation per key at a time: whoever asks for a key while it is being computed
-    waits for that result instead of computing it again. After a write, a dashboard's worth
-    of concurrent polls then costs one rebuild, not one each. Keys carry the cache version
+    waits for that result instead of computing it again. After a write, concurrent requests
+    for a pair's forecast (its pollers, the listing's rebuild, the ledger) cost one
+    computation, not one each. Keys carry the cache version
     they were asked at, so a request that arrives after a write never gets a result begun
     before it."""
 

@@ -8,8 +8,6 @@ a row also recorded by T — a query served by the (pair_id, recorded_at) index.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,18 +24,9 @@ from signals.clock import new_id, to_utc, utcnow
 from signals.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from signals.factions import ensure_pair, pair_fields, pair_id_for, unknown_factions
 from signals.group_commit import GROUP_MEMO
-from signals.schemas import EventIn, format_fuzzy_date
+from signals.schemas import EventIn, content_hash, format_fuzzy_date
 from signals.tables import IndicatorEvent, Pair
 from signals.taxonomy import Taxonomy
-
-
-def content_hash(pair_id: str, item: EventIn) -> str:
-    """What makes two reports the same report: used to skip duplicates on re-import."""
-    fields = item.model_dump(mode="json", exclude={"faction_a", "faction_b"})
-    if fields.get("ended_on") is None:
-        fields.pop("ended_on", None)  # hashes of events without an end stay as they were
-    fields["pair_id"] = pair_id
-    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
 def check_events(
@@ -196,7 +185,8 @@ def record_events(
         pair_id = pair_id_for(item.faction_a, item.faction_b)
         if pair_id not in stored_pairs:  # created on first reference
             pair_id = ensure_pair(session, item.faction_a, item.faction_b).id
-        digest = content_hash(pair_id, item)
+        # ended_on counts only when set: hashes of events without an end stay as they were
+        digest = content_hash(pair_id, item, counted_when_set=("ended_on",))
         if skip_duplicates and (digest in seen or _hash_exists(session, digest)):
             continue
         seen.add(digest)

@@ -6,8 +6,6 @@ backtest fits only on what was known at each origin.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -19,14 +17,8 @@ from signals.errors import InvalidInput
 from signals.factions import ensure_pair, pair_fields, unknown_factions
 from signals.jobs import enqueue
 from signals.ledger import settle
-from signals.schemas import OutcomeIn
+from signals.schemas import OutcomeIn, content_hash
 from signals.tables import Outcome, Pair
-
-
-def _hash(pair_id: str, item: OutcomeIn) -> str:
-    fields = item.model_dump(mode="json", exclude={"faction_a", "faction_b"})
-    fields["pair_id"] = pair_id
-    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
 def record_outcomes(
@@ -56,7 +48,7 @@ def record_outcomes(
     created: list[Outcome] = []
     for item in items:
         pair = ensure_pair(session, item.faction_a, item.faction_b)
-        digest = _hash(pair.id, item)
+        digest = content_hash(pair.id, item)
         if skip_duplicates and (
             any(o.content_hash == digest for o in created)
             or session.exec(select(Outcome.id).where(Outcome.content_hash == digest)).first()

@@ -6,6 +6,8 @@ The Pydantic models check shape and ranges; rules that need the database or the 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from datetime import UTC, date, datetime
 from enum import Enum, StrEnum
@@ -90,6 +92,19 @@ def _different(faction_a: str | None, faction_b: str | None) -> None:
     may leave both out, its pair being in the URL)."""
     if faction_a is not None and faction_a == faction_b:
         raise ValueError("faction_a and faction_b must be two different factions")
+
+
+def content_hash(pair_id: str, item: BaseModel, counted_when_set: tuple[str, ...] = ()) -> str:
+    """What makes two reports the same report (an event, an outcome): every field given but
+    the faction slugs, and the pair they name; re-imports skip a row whose hash is stored.
+    A field in `counted_when_set` counts only when it is not None, so the hashes of rows
+    stored before the field existed stay as they were."""
+    fields = item.model_dump(mode="json", exclude={"faction_a", "faction_b"})
+    for name in counted_when_set:
+        if fields.get(name) is None:
+            fields.pop(name, None)
+    fields["pair_id"] = pair_id
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
 class _Input(BaseModel):
