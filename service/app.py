@@ -21,6 +21,7 @@ from service import problems
 from service.auth import KeyCache, RateLimiter
 from service.briefs import BriefCache
 from service.cache import ORDERS, ForecastCache
+from service.concurrency import Slots
 from service.fastpath import ForecastFastPath
 from service.forecasting.forecaster import Forecaster
 from service.forecasting.ledger import LedgerRecorder
@@ -145,6 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = Metrics()
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute, settings.redis_url)
+    app.state.export_slots = Slots(settings.export_concurrency)
     app.state.auth_attempts = RateLimiter(settings.auth_attempts_per_minute, settings.redis_url)
     app.state.refusals = RefusalLog(settings.refusal_flush_seconds)
     app.state.key_cache = KeyCache(settings.key_cache_seconds)

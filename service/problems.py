@@ -213,7 +213,7 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "The body is larger than the configured limit.",
         422: "The input breaks a rule; `errors` names every field at fault.",
         429: "Too many requests for this key; retry after `Retry-After` seconds.",
-        503: "Not ready.",
+        503: "Not ready, or busy: retry after `Retry-After` seconds when it is given.",
     }
     out: dict[int | str, dict[str, Any]] = {}
     for status in statuses:

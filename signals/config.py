@@ -41,6 +41,12 @@ class Settings(BaseSettings):
         description="Items per page at most (500 is the ceiling the OpenAPI document states).",
     )
     default_page_size: int = 100
+    export_concurrency: int = Field(
+        default=2,
+        ge=1,
+        description="Streamed exports one worker runs at once (each computes every pair's "
+        "forecast); another gets 503 with Retry-After.",
+    )
     rate_limit_per_minute: int = Field(
         default=6000, description="Requests per API key per minute; 0 disables the limiter."
     )

@@ -12,15 +12,16 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
 import anyio
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
 from service.cache import ForecastCache
+from service.concurrency import Slots
 from service.deps import PairIdPath, Reader, ReadSession, get_cache, get_settings
 from service.forecasting.export import FORECAST_COLUMNS, MEDIA_TYPES, forecast_rows, render
 from service.pagination import PageLimit, page_size
-from service.problems import STD_ERRORS, responses
+from service.problems import STD_ERRORS, ApiError, responses
 from service.schemas import (
     CoveragePublic,
     HorizonBaseRate,
@@ -36,11 +37,14 @@ from service.schemas import (
 from signals import ledger
 from signals.clock import to_utc
 from signals.config import Settings
-from signals.factions import get_pair, list_pairs
+from signals.factions import get_pair, pair_ids
 
 if TYPE_CHECKING:  # models.record loads scikit-learn: with the first track record only
     from models.record import Group
     from models.results import PairForecast
+
+# How long a client refused for want of an export slot is asked to wait.
+EXPORT_RETRY_SECONDS = 5
 
 router = APIRouter(prefix="/v1", tags=["track record"])
 
@@ -120,10 +124,11 @@ def track_record_get(
                 "application/x-ndjson": {"schema": {"type": "string"}, "example": JSONL_EXAMPLE},
             },
         },
-        **responses(*STD_ERRORS),
+        **responses(*STD_ERRORS, 503),
     },
 )
 async def forecasts_export(
+    request: Request,
     format: Literal["csv", "jsonl"] = Query("csv", description="`csv` or `jsonl`."),
     as_of: UtcDatetime | None = Query(
         None, description="Every forecast as it could have been made then (events known then)."
@@ -131,25 +136,37 @@ async def forecasts_export(
     cache: ForecastCache = Depends(get_cache),
 ) -> StreamingResponse:
     """Every pair's forecast at every configured horizon, with its 90% interval, knowledge
-    time and model run, streamed pair by pair (any number of pairs, in bounded memory)."""
+    time and model run, streamed pair by pair (any number of pairs, in bounded memory).
+    A worker runs `RIFTCAST_EXPORT_CONCURRENCY` at once; another gets 503 and
+    `Retry-After`."""
     when = None
     if as_of is not None:  # refused before the first byte, while a 422 can still be sent
         when = await anyio.to_thread.run_sync(cache.require().check_as_of, as_of)
     db = cache.require().db
 
-    def pair_ids() -> list[str]:
+    def ids() -> list[str]:
         with db.read() as session:
-            return [p.id for p in list_pairs(session)]
+            return pair_ids(session)
 
     def cached(pair_id: str) -> PairForecast | None:
         entry = cache.peek(pair_id, count=False)
         return entry.forecast if entry is not None else None
 
-    ids = await anyio.to_thread.run_sync(pair_ids)
+    slots: Slots = request.app.state.export_slots
+    if not slots.take():
+        raise ApiError(
+            503,
+            f"this worker is running {slots.size} export(s) already; retry shortly",
+            headers={"Retry-After": str(EXPORT_RETRY_SECONDS)},
+        )
+    try:
+        rows = forecast_rows(cache.require(), await anyio.to_thread.run_sync(ids), when, cached)
+    except BaseException:
+        slots.give_back()
+        raise
     stamp = (when or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
-    rows = forecast_rows(cache.require(), ids, when, cached)
     return StreamingResponse(
-        render(rows, FORECAST_COLUMNS, format),
+        slots.holding(render(rows, FORECAST_COLUMNS, format)),
         media_type=MEDIA_TYPES[format],
         headers={
             "Content-Disposition": f'attachment; filename="riftcast-forecasts-{stamp}.{format}"',

@@ -330,3 +330,31 @@ def test_the_cli_exports_forecasts_and_the_ledger(
     args = parser.parse_args(["export", "forecasts", "--as-of", "2024-06-30"])
     with pytest.raises(InvalidInput, match="before any recorded data"):
         args.func(args, settings)
+
+
+def test_exports_beyond_the_workers_slots_are_refused_until_one_ends(
+    demo_client: TestClient, keys: Keys, settings: Settings
+) -> None:
+    """Each export computes every pair's forecast: a worker runs `export_concurrency` at
+    once, and refuses another with 503 and Retry-After rather than slow all of them; an
+    export that ends, or is refused before its first byte, gives its place back."""
+    h = keys.headers("reader")
+    slots = demo_client.app.state.export_slots  # type: ignore[attr-defined]
+    assert slots.size == settings.export_concurrency == 2
+    for _ in range(3):  # one after another: each gives its place back
+        assert demo_client.get("/v1/forecasts/export", headers=h).status_code == 200
+    bad = demo_client.get(
+        "/v1/forecasts/export", params={"as_of": "1990-01-01T00:00:00Z"}, headers=h
+    )
+    assert bad.status_code == 422 and slots.taken == 0
+    assert slots.take() and slots.take()  # two exports in flight
+    try:
+        r = demo_client.get("/v1/forecasts/export", headers=h)
+        assert r.status_code == 503, r.text
+        assert r.headers["retry-after"] == "5"
+        assert "export" in r.json()["detail"]
+    finally:
+        slots.give_back()
+    assert demo_client.get("/v1/forecasts/export", headers=h).status_code == 200
+    slots.give_back()
+    assert slots.taken == 0
