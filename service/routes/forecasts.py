@@ -32,6 +32,7 @@ from service.schemas import (
 from service.stream import Subscriber, Threshold, event_stream, summary
 from signals.config import Settings
 from signals.errors import FieldProblem, InvalidInput
+from signals.factions import normal_pair_id
 from signals.fields import PAIR_ID_LENGTH
 
 router = APIRouter(prefix="/v1", tags=["forecasts"])
@@ -132,7 +133,7 @@ async def forecasts_stream(
     """Server-Sent Events of forecast changes (and threshold alerts). Revoking the key
     ends the stream with a `revoked` event within one change-log poll."""
     thresholds = tuple(_threshold(t, settings) for t in threshold or [])
-    pairs = frozenset(p[:PAIR_ID_LENGTH] for p in pair) if pair else None
+    pairs = frozenset(normal_pair_id(p[:PAIR_ID_LENGTH]) for p in pair) if pair else None
     cache: ForecastCache = request.app.state.cache
     initial: list[dict[str, Any]] = []
     for pid in sorted({t.pair_id for t in thresholds}):
@@ -152,6 +153,7 @@ def _threshold(text: str, settings: Settings) -> Threshold:
     if len(parts) != 3:
         raise InvalidInput(f"bad threshold {text[:60]!r}", [problem])
     pair_id, horizon_text, value_text = parts
+    pair_id = normal_pair_id(pair_id)  # either order, as everywhere a pair is named
     try:
         horizon, value = int(horizon_text), float(value_text)
     except ValueError:

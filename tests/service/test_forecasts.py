@@ -137,7 +137,8 @@ def test_sse_update_and_alert(live: str, keys: Keys) -> None:
     ready = threading.Event()
 
     def listen() -> None:
-        params = {"pair": PAIR, "threshold": f"{PAIR}:90:{threshold}"}
+        named = "--".join(reversed(PAIR.split("--")))  # either order names the pair
+        params = {"pair": named, "threshold": f"{named}:90:{threshold}"}
         with httpx.stream(
             "GET", f"{live}/v1/forecasts/stream", params=params, headers=h, timeout=20
         ) as r:
