@@ -74,7 +74,15 @@ class Database:
         with self.read() as session:
             session.connection().execute(text("SELECT 1"))
 
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.dispose()
+
     def dispose(self) -> None:
+        """Close every connection (and the SQLite write-turn file): a short-lived process
+        (a CLI command) holds the database in a `with` block that ends with this."""
         if self._turn is not None:
             self._turn.close()
         self.write_engine.dispose()

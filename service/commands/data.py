@@ -70,8 +70,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     taxonomy = load_taxonomy(settings.taxonomy_file)
     text = io.read_text(args.file)
     fmt = args.format or io.guess_format(args.file)
-    db = Database(settings)
-    with db.write() as session:
+    with Database(settings) as db, db.write() as session:
         result = io.import_text(session, taxonomy, args.kind, text, fmt, by=args.by)
         job = jobs.queued(session) if args.kind == "outcomes" and result.created else None
     print(
@@ -97,8 +96,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         return _export_stream(args, settings)
     if args.as_of is not None:
         raise _invalid("as_of", "only forecasts are exported as of a date")
-    db = Database(settings)
-    with db.read() as session:
+    with Database(settings) as db, db.read() as session:
         text = io.render(io.export_rows(session, args.kind), args.kind, args.format)
     if args.out is None:
         sys.stdout.write(text)
@@ -115,8 +113,7 @@ def _export_stream(args: argparse.Namespace, settings: Settings) -> int:
     from signals import ledger
     from signals.db import Database
 
-    db = Database(settings)
-    try:
+    with Database(settings) as db:
         if args.kind == "ledger":
             if args.as_of is not None:
                 raise _invalid("as_of", "the ledger is exported whole; it has no as-of")
@@ -137,8 +134,6 @@ def _export_stream(args: argparse.Namespace, settings: Settings) -> int:
             ids = [p.id for p in list_pairs(session)]
         rows = forecast_rows(forecaster, ids, as_of)
         return _write_chunks(render(rows, FORECAST_COLUMNS, args.format), args.out)
-    finally:
-        db.dispose()
 
 
 def _invalid(field: str, message: str) -> Exception:
@@ -228,7 +223,7 @@ def cmd_pairs(args: argparse.Namespace, settings: Settings) -> int:
     from signals.db import Database
     from signals.factions import list_pairs
 
-    with Database(settings).read() as session:
+    with Database(settings) as db, db.read() as session:
         rows = list_pairs(session, args.collection)
     if not rows:
         print("no pairs; `riftcast demo` loads the demo, `riftcast import` your own")

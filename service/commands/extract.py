@@ -56,12 +56,8 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
     text = _read(args.file)
     today = datetime.now(UTC).date()
     published = args.published or today
-    db = Database(settings)
-    try:
-        with db.read() as session:
-            entries = faction_entries(session)
-    finally:
-        db.dispose()
+    with Database(settings) as db, db.read() as session:
+        entries = faction_entries(session)
     found = extract(text, entries, load_taxonomy(settings.taxonomy_file), published, today=today)
     payload = ExtractIn(
         text="-", published_on=published, source=args.source, source_url=args.source_url

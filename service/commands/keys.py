@@ -29,8 +29,7 @@ def cmd_create(args: argparse.Namespace, settings: Settings) -> int:
     from signals import access
     from signals.db import Database
 
-    db = Database(settings)
-    with db.write() as session:
+    with Database(settings) as db, db.write() as session:
         row, secret = access.create_key(session, args.name, args.role)
     print(f"created {row.role} key {row.id} ({row.name}); it is shown only this once:")
     print(secret)
@@ -41,8 +40,7 @@ def cmd_revoke(args: argparse.Namespace, settings: Settings) -> int:
     from signals import access
     from signals.db import Database
 
-    db = Database(settings)
-    with db.write() as session:
+    with Database(settings) as db, db.write() as session:
         row = access.revoke_key(session, args.key)
     print(f"revoked key {row.id} ({row.name}, {row.role})")
     return 0
@@ -52,8 +50,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     from signals import access
     from signals.db import Database
 
-    db = Database(settings)
-    with db.read() as session:
+    with Database(settings) as db, db.read() as session:
         rows = access.list_keys(session)
     if rows:
         print(f"{'id':<26}  {'prefix':<12} {'role':<8} {'name':<30} state")

@@ -50,8 +50,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         fmt = format_of(args.out)
     except ValueError as exc:
         raise InvalidInput.one("out", str(exc)) from None
-    db = Database(settings)
-    try:
+    with Database(settings) as db:
         forecaster = Forecaster.load(db, settings, load_taxonomy(settings.taxonomy_file))
         today = datetime.now(UTC).date()
         # Today (or later) means "now"; an earlier date is the forecast as known that day.
@@ -61,7 +60,5 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         if args.out.parent and not args.out.parent.exists():
             raise InvalidInput.one("out", f"the folder {args.out.parent} does not exist")
         brief.render(args.out, fmt)
-    finally:
-        db.dispose()
     print(f"wrote the brief of {args.pair} as of {forecast.as_of:%Y-%m-%d} to {args.out}")
     return 0
