@@ -37,7 +37,7 @@ def _world(n_pairs: int, data_dir: Path) -> tuple[Forecaster, Database, list[str
     from signals.config import Settings
     from signals.db import Database
     from signals.events import record_events
-    from signals.factions import list_pairs, upsert_factions
+    from signals.factions import pair_ids, upsert_factions
     from signals.migrate import upgrade
     from signals.schemas import EventIn, FactionIn
     from signals.taxonomy import load_taxonomy
@@ -68,7 +68,7 @@ def _world(n_pairs: int, data_dir: Path) -> tuple[Forecaster, Database, list[str
         record_events(s, taxonomy, events, "bench")
     forecaster = Forecaster(db, settings, taxonomy)
     with db.read() as s:
-        ids = [p.id for p in list_pairs(s)]
+        ids = pair_ids(s)
     # One ledger entry per pair, for the ledger's export.
     made_on = datetime.now(UTC).date()
     rows = list(forecast_rows(forecaster, ids))

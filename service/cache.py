@@ -234,6 +234,10 @@ class ForecastCache:
     def require(self) -> Forecaster:
         return self.forecaster
 
+    def _fresh(self, stored_at: float, now: float | None = None) -> bool:
+        """Whether something cached at `stored_at` (monotonic) may still be served."""
+        return (time.monotonic() if now is None else now) - stored_at < self.max_age
+
     def peek(
         self, pair_id: str, horizons: Sequence[int] | None = None, count: bool = True
     ) -> Entry | None:
@@ -242,7 +246,7 @@ class ForecastCache:
         hz = tuple(sorted(set(horizons))) if horizons else ()
         with self._lock:
             entry = self._entries.get((pair_id, hz, utcnow().date().isoformat()))
-        if entry is not None and time.monotonic() - entry.stored_at < self.max_age:
+        if entry is not None and self._fresh(entry.stored_at):
             if count:
                 self.metrics.cache.labels("hit").inc()
             return entry
@@ -255,7 +259,7 @@ class ForecastCache:
         with self._lock:
             entry = self._entries.get(key)
             version = (self._generation, self._versions.get(pair_id, 0))
-        if entry is not None and time.monotonic() - entry.stored_at < self.max_age:
+        if entry is not None and self._fresh(entry.stored_at):
             self.metrics.cache.labels("hit").inc()
             return entry
         self.metrics.cache.labels("miss").inc()
@@ -303,9 +307,9 @@ class ForecastCache:
             found = self._listings.get(key)
             last = self._last_listings.get(key)
             rebuilding = key in self._rebuilding
-        if found is not None and now - found[1] < self.max_age:
+        if found is not None and self._fresh(found[1], now):
             return found[0]
-        if during_rebuild and rebuilding and last is not None and now - last[1] < self.max_age:
+        if during_rebuild and rebuilding and last is not None and self._fresh(last[1], now):
             self.metrics.cache.labels("previous").inc()
             return last[0]
         return None
@@ -322,7 +326,7 @@ class ForecastCache:
         with self._lock:
             version = self._listing_version
             last = self._last_listings.get(key)
-            if last is None or time.monotonic() - last[1] >= self.max_age:
+            if last is None or not self._fresh(last[1]):
                 self._built_at.pop(key, None)  # too old to serve: wait for a new build
             self._start_rebuilds([key])
         return self._await_listing(key, version, timeout=None)
@@ -364,7 +368,7 @@ class ForecastCache:
             if key[2] != today or polled is None or now - polled >= LISTING_POLLED_SECONDS:
                 for kept in (self._polled, self._last_listings, self._built_at):
                     kept.pop(key, None)
-        self._start_rebuilds([k for k in self._polled if k in self._last_listings])
+        self._start_rebuilds(list(self._last_listings))  # each polled lately, as kept
 
     def _rebuild(self, key: ListingKey) -> None:
         """Build the listing until it is built at the latest version: the changes that
@@ -400,7 +404,7 @@ class ForecastCache:
             cached = [self._entries.get((pid, (), day)) for pid in ids]
         now = time.monotonic()
         entries = [
-            e if e is not None and now - e.stored_at < self.max_age else self.get(pid)
+            e if e is not None and self._fresh(e.stored_at, now) else self.get(pid)
             for pid, e in zip(ids, cached, strict=True)
         ]
         self.metrics.cache.labels("hit").inc(sum(e is not None for e in cached))

@@ -42,7 +42,7 @@ from signals.changes import (
     open_probe,
 )
 from signals.db import Database
-from signals.factions import list_pairs
+from signals.factions import pair_ids
 
 log = logging.getLogger("riftcast.freshness")
 
@@ -148,18 +148,19 @@ class ForecastCacheSubscriber:
     async def changed(self, changes: Changes) -> None:
         if changes.told_here:  # dropped at the commit already: dropping again would only
             return  # make the listing be rebuilt twice per write
-        if changes.new_run:
+        if changes.new_run:  # everything goes, the listings with it
             await anyio.to_thread.run_sync(self.cache.forecaster.reload_run)
             self.cache.clear()
-        # Every read of the log with anything in it drops the listings, even with no pair
-        # named (a new faction): as many rows, as many listings rebuilt at most.
-        self.cache.invalidate(changes.pairs)
+        else:
+            # Every read of the log with anything in it drops the listings, even with no
+            # pair named (a new faction): as many reads, as many listing rebuilds at most.
+            self.cache.invalidate(changes.pairs)
 
     def changed_here(self, changes: Changes) -> None:
         if changes.new_run:  # already in a worker thread: reloading may block
             self.cache.forecaster.reload_run()
             self.cache.clear()
-        if changes.pairs:
+        elif changes.pairs:
             self.cache.invalidate(changes.pairs)
         if changes.pairs or changes.new_run:
             # The write is answered once the listings are rebuilt with it, so its client
@@ -248,7 +249,7 @@ class ChangePoller:
             pairs = {r.pair_id for r in rows if r.pair_id}
             new_run = any(r.kind == RUN_CHANGE for r in rows)
             if new_run:
-                pairs |= {p.id for p in list_pairs(session)}
+                pairs |= set(pair_ids(session))
         keys = any(r.kind == KEY_CHANGE for r in rows)
         origin = self.freshness.origin
         told_here = all(r.origin == origin and r.pair_id for r in rows)

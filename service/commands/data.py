@@ -121,7 +121,7 @@ def _export_stream(args: argparse.Namespace, settings: Settings) -> int:
             return _write_chunks(chunks, args.out)
         from models.data import end_of_day
         from service.forecasting.forecaster import Forecaster
-        from signals.factions import list_pairs
+        from signals.factions import pair_ids
         from signals.taxonomy import load_taxonomy
 
         forecaster = Forecaster.load(db, settings, load_taxonomy(settings.taxonomy_file))
@@ -131,7 +131,7 @@ def _export_stream(args: argparse.Namespace, settings: Settings) -> int:
         if args.as_of is not None and args.as_of < today:
             as_of = forecaster.check_as_of(end_of_day(args.as_of))
         with db.read() as session:
-            ids = [p.id for p in list_pairs(session)]
+            ids = pair_ids(session)
         rows = forecast_rows(forecaster, ids, as_of)
         return _write_chunks(render(rows, FORECAST_COLUMNS, args.format), args.out)
 

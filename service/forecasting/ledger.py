@@ -26,11 +26,10 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from signals import ledger
+from signals import factions, ledger
 from signals.clock import utcnow
 from signals.db import Database
 from signals.errors import DomainError
-from signals.factions import list_pairs
 
 if TYPE_CHECKING:
     from service.cache import Entry, ForecastCache
@@ -183,7 +182,7 @@ class LedgerRecorder:
         entries were written."""
         if everything:
             with self.db.read() as session:
-                stale = {p.id for p in list_pairs(session)}
+                stale = set(factions.pair_ids(session))
         entries = list(offered)
         for pair_id in sorted(stale):
             try:
