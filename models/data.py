@@ -9,6 +9,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -69,30 +70,39 @@ def period_end(start: date, precision: str) -> date:
     return start
 
 
-def event_day(row: EventRow) -> float:
-    """The event's date on the time axis: the middle of its period when only the month or
-    the year is known, but never later than the day it was recorded."""
-    start = row.occurred_on
-    mid = start + (period_end(start, row.precision) + timedelta(1) - start) / 2
-    return min(day_number(mid), day_number(row.recorded_at.date()))
+@lru_cache(maxsize=16384)
+def _period_days(start: date, precision: str) -> tuple[float, float]:
+    """(middle, last day) of the period an event is dated to, on the time axis. Cached:
+    a busy pair's events share a few hundred dates, and its forecast reads them all."""
+    end = period_end(start, precision)
+    return day_number(start + (end + timedelta(1) - start) / 2), day_number(end)
 
 
-def known_day(row: EventRow) -> float:
-    """When an event dated from the archive could first have been known: the end of its
-    period. A month-dated event is not visible at an origin inside its month, though its
-    evidence starts mid-month once it is."""
-    return day_number(period_end(row.occurred_on, row.precision))
+# What the model reads of one event: (type index, day, weight, known, until) — see
+# `_row_values`.
+RowValues = tuple[float, float, float, float, float]
 
 
-def until_day(row: EventRow, taxonomy: Taxonomy) -> float:
-    """The day the event's evidence starts to decay: its own day, or for a state the day it
-    ended (+inf while it is open)."""
-    day = event_day(row)
-    kind = taxonomy.get(row.type)
-    if kind is None or not kind.state:
-        return day
+def _row_values(row: EventRow, kind: int, is_state: bool, taxonomy: Taxonomy) -> RowValues:
+    """An event on the model's axes:
+
+    - day: its date, the middle of its period when only the month or the year is known,
+      but never later than the day it was recorded;
+    - weight: its intensity scaled by its grading;
+    - known: when an event dated from the archive could first have been known, the end of
+      its period (a month-dated event is not visible at an origin inside its month, though
+      its evidence starts mid-month once it is);
+    - until: the day its evidence starts to decay, its own day, or for a state the day it
+      ended (+inf while it is open).
+    """
+    middle, last = _period_days(row.occurred_on, row.precision)
+    day = min(middle, float(row.recorded_at.toordinal() - EPOCH_ORDINAL))
+    weight = taxonomy.event_weight(row.reliability, row.credibility, row.intensity)
+    if not is_state:
+        return float(kind), day, weight, last, day
     ended = getattr(row, "ended_on", None)
-    return math.inf if ended is None else max(day, day_number(ended))
+    until = math.inf if ended is None else max(day, day_number(ended))
+    return float(kind), day, weight, last, until
 
 
 @dataclass(frozen=True)
@@ -104,24 +114,48 @@ class EventTable:
     rows: tuple[EventRow, ...]
 
 
-def to_arrays(rows: Sequence[EventRow], pair_ids: Sequence[str], taxonomy: Taxonomy) -> EventTable:
+def to_arrays(
+    rows: Sequence[EventRow],
+    pair_ids: Sequence[str],
+    taxonomy: Taxonomy,
+    memo: dict[str, RowValues] | None = None,
+) -> EventTable:
     """Rows of known types and pairs → arrays; events of types no longer in the taxonomy
     are left out (they have no prior and no half-life). With an activity column, each
-    event has a second entry in it (`arrays.row` maps entries back to `rows`)."""
+    event has a second entry in it (`arrays.row` maps entries back to `rows`).
+
+    `memo` keeps each event's values by id between calls under the same taxonomy: a stored
+    event never changes (the log is append-only), so a caller that loads a busy pair again
+    after a write computes the new events' values only."""
     index = {pid: i for i, pid in enumerate(pair_ids)}
     kinds = {key: k for k, key in enumerate(taxonomy.keys)}
-    keep = [r for r in rows if r.pair_id in index and r.type in kinds]
+    states = {t.key for t in taxonomy.types if t.state}
+    memo = {} if memo is None else memo
+    keep: list[EventRow] = []
+    ids: list[str] = []
+    pairs: list[int] = []
+    values: list[RowValues] = []
+    for r in rows:
+        p, k = index.get(r.pair_id), kinds.get(r.type)
+        if p is None or k is None:
+            continue
+        event_id = r.id
+        found = memo.get(event_id)
+        if found is None:
+            found = memo[event_id] = _row_values(r, k, r.type in states, taxonomy)
+        keep.append(r)
+        ids.append(event_id)
+        pairs.append(p)
+        values.append(found)
+    table = np.array(values, dtype=np.float64).reshape(len(keep), 5)
     arrays = EventArrays(
-        pair=np.array([index[r.pair_id] for r in keep], dtype=np.int64),
-        kind=np.array([kinds[r.type] for r in keep], dtype=np.int64),
-        day=np.array([event_day(r) for r in keep], dtype=np.float64),
-        weight=np.array(
-            [taxonomy.event_weight(r.reliability, r.credibility, r.intensity) for r in keep],
-            dtype=np.float64,
-        ),
-        ids=tuple(r.id for r in keep),
-        known=np.array([known_day(r) for r in keep], dtype=np.float64),
-        until=np.array([until_day(r, taxonomy) for r in keep], dtype=np.float64),
+        pair=np.array(pairs, dtype=np.int64),
+        kind=table[:, 0].astype(np.int64),
+        day=table[:, 1].copy(),
+        weight=table[:, 2].copy(),
+        ids=tuple(ids),
+        known=table[:, 3].copy(),
+        until=table[:, 4].copy(),
     )
     if taxonomy.activity is not None:
         arrays = with_activity(arrays, len(taxonomy.types))

@@ -154,6 +154,12 @@ class Settings(BaseSettings):
         "to answer its health check before killing it (uvicorn's default of 5 s kills "
         "workers still importing on a busy machine, over and over).",
     )
+    event_cache_rows: int = Field(
+        default=200_000,
+        ge=0,
+        description="Events each serving process keeps in memory between forecasts, so a "
+        "busy pair's forecast reads only its new events after a write (0: none).",
+    )
     forecast_cache_seconds: float = Field(
         default=3600.0,
         description="Upper bound on a cached forecast's age (evidence decays daily).",

@@ -44,7 +44,7 @@ from models.results import (
     RunInfo,
     TypeDriver,
 )
-from service.forecasting.loading import load_pair_events
+from service.forecasting.loading import PairEvents
 from service.forecasting.runs import info
 from signals.changes import latest_change_time
 from signals.clock import new_id, to_utc, utcnow
@@ -102,6 +102,7 @@ class Forecaster:
         self._run: LoadedRun | None = None
         self._past: dict[str, LoadedRun] = {}
         self._prior = prior_draws(self.priors, 1, PRIOR_DRAWS, seed=0)
+        self.events = PairEvents(taxonomy, settings.event_cache_rows)
 
     @classmethod
     def load(cls, db: Database, settings: Settings, taxonomy: Taxonomy) -> Forecaster:
@@ -222,7 +223,7 @@ class Forecaster:
             raise InvalidInput.one("on", f"{on} is after the knowledge cut-off {when.date()}")
         with self.db.read() as session:
             pair = get_pair(session, pair_id)
-            table = load_pair_events(session, self.taxonomy, pair_id, when if as_of else None)
+            table = self.events.table(session, pair_id, when if as_of else None)
             loaded = self._run
             if as_of is not None:
                 if _before_any_data(session, when):
@@ -405,7 +406,7 @@ class Forecaster:
             raise InvalidInput.one("step_days", "must be at least 1")
         with self.db.read() as session:
             get_pair(session, pair_id)
-            table = load_pair_events(session, self.taxonomy, pair_id, None)
+            table = self.events.table(session, pair_id)
         today = utcnow().date()
         end = min(end or today, today)
         first = date_of(float(table.arrays.day.min())) if len(table.rows) else end
@@ -455,7 +456,7 @@ class Forecaster:
             raise InvalidInput("; ".join(str(p) for p in problems), problems)
         with self.db.read() as session:
             pair = get_pair(session, pair_id)
-            table = load_pair_events(session, self.taxonomy, pair_id, None)
+            table = self.events.table(session, pair_id)
             when = to_utc(latest_change_time(session, pair_id) or when)
         today = utcnow().date()
         loaded = self._run

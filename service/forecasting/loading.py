@@ -7,14 +7,25 @@ forecast as of a past date sees exactly what an analyst could have seen then.
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 
 import numpy as np
 from sqlmodel import Session
 
-from models.data import EventTable, TrainingSet, day_number, to_arrays
+from models.data import EventTable, RowValues, TrainingSet, day_number, to_arrays
 from models.features import Grid
-from signals.events import event_records_as_of
+from signals.events import (
+    EventRecord,
+    event_ids,
+    event_records,
+    event_records_as_of,
+    in_force,
+    pair_records,
+)
 from signals.outcomes import outcomes_as_of
 from signals.taxonomy import Taxonomy
 
@@ -23,6 +34,74 @@ def load_pair_events(
     session: Session, taxonomy: Taxonomy, pair_id: str, as_of: datetime | None
 ) -> EventTable:
     return to_arrays(event_records_as_of(session, as_of, pair_id), [pair_id], taxonomy)
+
+
+@dataclass(frozen=True)
+class _PairLog:
+    """A pair's log as last read: every row (in force or not), each row's model values,
+    and the table of those in force."""
+
+    rows: dict[str, EventRecord]
+    memo: dict[str, RowValues]
+    table: EventTable
+
+
+class PairEvents:
+    """Each pair's latest events as the model's table, kept between forecasts.
+
+    A busy pair's forecast is recomputed after every write to it, and reading and
+    converting its whole log was most of that work. The log is append-only (the database
+    refuses UPDATE and DELETE), so a row read once stays true: a later read asks for the
+    pair's ids alone and fetches the rows it has not seen. Should a row it holds be gone
+    (a database restored from a backup), the pair is read afresh. The least recently used
+    pairs are forgotten beyond `max_rows` rows in all. Safe for concurrent use.
+    """
+
+    def __init__(self, taxonomy: Taxonomy, max_rows: int) -> None:
+        self.taxonomy = taxonomy
+        self.max_rows = max_rows
+        self._lock = threading.Lock()
+        self._pairs: OrderedDict[str, _PairLog] = OrderedDict()
+        self._rows = 0
+
+    def table(self, session: Session, pair_id: str, as_of: datetime | None = None) -> EventTable:
+        """The pair's events in force as known at `as_of` (now when None): the latest from
+        what is kept, an earlier state from the database."""
+        if as_of is not None:
+            return load_pair_events(session, self.taxonomy, pair_id, as_of)
+        with self._lock:
+            known = self._pairs.get(pair_id)
+        ids = event_ids(session, pair_id) if known is not None else set()
+        if known is not None and known.rows.keys() == ids:
+            log = known
+        elif known is not None and known.rows.keys() <= ids:  # new rows: read those alone
+            new = event_records(session, ids - known.rows.keys())
+            log = self._log(pair_id, {**known.rows, **{r.id: r for r in new}}, dict(known.memo))
+        else:  # nothing kept, or a row kept is gone: read it all
+            log = self._log(pair_id, {r.id: r for r in pair_records(session, pair_id)}, {})
+        with self._lock:
+            self._keep(pair_id, log)
+        return log.table
+
+    def _log(
+        self, pair_id: str, rows: dict[str, EventRecord], memo: dict[str, RowValues]
+    ) -> _PairLog:
+        """The pair's log of `rows`, its table in id (recording) order, as a fresh read's."""
+        ordered = sorted(rows.values(), key=attrgetter("id"))
+        return _PairLog(rows, memo, to_arrays(in_force(ordered), [pair_id], self.taxonomy, memo))
+
+    def _keep(self, pair_id: str, log: _PairLog) -> None:
+        """Store `log` as the pair's newest, and forget the least recently used beyond the
+        bound (hold the lock)."""
+        old = self._pairs.pop(pair_id, None)
+        self._rows -= len(old.rows) if old is not None else 0
+        if len(log.rows) > self.max_rows:
+            return
+        self._pairs[pair_id] = log
+        self._rows += len(log.rows)
+        while self._rows > self.max_rows:
+            _, dropped = self._pairs.popitem(last=False)
+            self._rows -= len(dropped.rows)
 
 
 def load_training(
