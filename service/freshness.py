@@ -21,6 +21,7 @@ changed).
 from __future__ import annotations
 
 import logging
+import math
 import time
 import uuid
 from collections.abc import Iterable
@@ -46,8 +47,12 @@ from signals.factions import pair_ids
 
 log = logging.getLogger("riftcast.freshness")
 
-# The shortest time between two polls woken by the probe's socket (see ChangePoller).
+# The shortest time between two polls woken by the probe's socket (see ChangePoller), and
+# between two polls of a probe without one while commits keep coming.
 WAKE_GAP_SECONDS = 0.005
+# A probe without a socket is asked every WAKE_GAP_SECONDS for this long after it last
+# said "committed", every interval otherwise.
+BUSY_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -233,6 +238,7 @@ class ChangePoller:
         self.reads = 0  # reads of the change log
         self.next_read = 0.0  # monotonic time of the safety-net read
         self.owed = False  # the probe said "committed" and no read has succeeded since
+        self.last_commit = -math.inf  # monotonic time the probe last said "committed"
 
     def _latest(self) -> int:
         with self.db.read() as session:
@@ -279,17 +285,26 @@ class ChangePoller:
         average, and a burst of commits still costs one read per gap, not one each."""
         fd = self.probe.fileno()
         if fd is None:
-            await anyio.sleep(self.interval)
+            await anyio.sleep(self._pace())
             return
         await anyio.sleep(WAKE_GAP_SECONDS)
         with anyio.move_on_after(self.interval - WAKE_GAP_SECONDS):
             await anyio.wait_readable(fd)
+
+    def _pace(self) -> float:
+        """The wait before asking a probe without a socket (SQLite's) again: `interval` when
+        quiet, so an idle process costs next to nothing, but WAKE_GAP_SECONDS while commits
+        keep coming (one within BUSY_SECONDS), so that during a burst of writes a commit
+        by another worker is read within milliseconds, as a NOTIFY is on PostgreSQL."""
+        busy = time.monotonic() - self.last_commit < BUSY_SECONDS
+        return min(self.interval, WAKE_GAP_SECONDS) if busy else self.interval
 
     async def poll_once(self) -> None:
         self.polls += 1
         now = time.monotonic()
         if self.probe.changed():
             self.owed = True
+            self.last_commit = now
         elif not self.owed and now < self.next_read:
             return
         self.reads += 1

@@ -157,6 +157,35 @@ class _Heard:
         return None
 
 
+def test_while_commits_keep_coming_the_next_is_read_at_once(db: Database) -> None:
+    """The second of two commits in a burst is read within the test's 10 s though the
+    interval is 30 s: SQLite's probe, which has no socket, is asked every few milliseconds
+    once it has said "committed" lately (PostgreSQL's poller wakes on the NOTIFY)."""
+
+    async def main() -> None:
+        heard = _Heard()
+        poller = ChangePoller(db, Freshness([heard]), interval=30.0, full_interval=300.0)
+        await poller.start()
+        try:
+            with db.write() as s:
+                note_change(s, "a--b", "event")
+            await poller.poll_once()  # the burst's first commit, read
+            assert [c.pairs for c in heard.changes] == [frozenset({"a--b"})]
+            heard.event = anyio.Event()
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(poller.run)
+                with db.write() as s:
+                    note_change(s, "c--d", "event")
+                with anyio.fail_after(10):
+                    await heard.event.wait()
+                tg.cancel_scope.cancel()
+            assert [c.pairs for c in heard.changes][1:] == [frozenset({"c--d"})]
+        finally:
+            poller.close()
+
+    anyio.run(main)
+
+
 def test_a_notify_wakes_the_poller_at_once_on_postgres(db: Database, db_kind: str) -> None:
     """On PostgreSQL the poller sleeps on its probe's socket: a commit is read as soon as
     its NOTIFY arrives, not an interval later (here 30 s, so only the wake-up can read it
