@@ -162,10 +162,9 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from signals.scenario import REFERENCE, has_collection, is_empty, load_demo, load_reference
     from signals.taxonomy import load_taxonomy
 
-    db = Database(settings)
     taxonomy = load_taxonomy(settings.taxonomy_file)
     loaded = []
-    with db.write() as session:
+    with Database(settings) as db, db.write() as session:
         if is_empty(session):
             loaded += [("demo", r) for r in load_demo(session, taxonomy)]
         else:

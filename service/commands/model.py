@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from models.results import PairForecast
-    from service.forecasting.forecaster import Forecaster
     from signals.config import Settings
 
 
@@ -129,23 +128,16 @@ def cmd_fit(args: argparse.Namespace, settings: Settings) -> int:
     from service.forecasting.refit import fit_config
     from service.forecasting.runs import summary
 
-    run = refit(
-        Database(settings),
-        settings,
-        load_taxonomy(settings.taxonomy_file),
-        config=fit_config(settings, seed=args.seed),
-        progress=lambda line: print(f"fit: {line}", file=sys.stderr, flush=True),
-    )
+    with Database(settings) as db:
+        run = refit(
+            db,
+            settings,
+            load_taxonomy(settings.taxonomy_file),
+            config=fit_config(settings, seed=args.seed),
+            progress=lambda line: print(f"fit: {line}", file=sys.stderr, flush=True),
+        )
     print(summary(run))
     return 0
-
-
-def _forecaster(settings: Settings) -> Forecaster:
-    from service.forecasting.forecaster import Forecaster
-    from signals.db import Database
-    from signals.taxonomy import load_taxonomy
-
-    return Forecaster.load(Database(settings), settings, load_taxonomy(settings.taxonomy_file))
 
 
 def cmd_forecast(args: argparse.Namespace, settings: Settings) -> int:
@@ -154,7 +146,13 @@ def cmd_forecast(args: argparse.Namespace, settings: Settings) -> int:
     as_of = end_of_day(args.as_of) if args.as_of else None
     if args.as_of and args.as_of >= datetime.now(UTC).date():
         as_of = None if args.as_of == datetime.now(UTC).date() else as_of
-    result = _forecaster(settings).forecast(args.pair, as_of, args.horizon, on=args.on)
+    from service.forecasting.forecaster import Forecaster
+    from signals.db import Database
+    from signals.taxonomy import load_taxonomy
+
+    with Database(settings) as db:
+        forecaster = Forecaster.load(db, settings, load_taxonomy(settings.taxonomy_file))
+        result = forecaster.forecast(args.pair, as_of, args.horizon, on=args.on)
     if args.json:
         print(json.dumps(asdict(result), default=str, indent=2))
     else:
@@ -237,32 +235,32 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
     from signals.evaluations import record_evaluation
     from signals.taxonomy import load_taxonomy
 
-    db = Database(settings)
     taxonomy = load_taxonomy(settings.taxonomy_file)
-    result = backtest_store(
-        db,
-        settings,
-        taxonomy,
-        start=args.start,
-        end=args.end,
-        step_days=args.step,
-        horizon_days=args.horizon,
-        method=args.method,
-        workers=args.workers,
-        progress=progress_printer("backtest: fitted origin"),
-    )
-    metrics = result.metrics()
-    if not args.no_record:
-        with db.write() as session:
-            record_evaluation(
-                session,
-                taxonomy.version,
-                plain(metrics),  # type: ignore[arg-type]
-                method=args.method,
-                first_origin=date_of(result.origins[0].origin_day),
-                last_origin=date_of(result.origins[-1].origin_day),
-                step_days=args.step,
-            )
+    with Database(settings) as db:
+        result = backtest_store(
+            db,
+            settings,
+            taxonomy,
+            start=args.start,
+            end=args.end,
+            step_days=args.step,
+            horizon_days=args.horizon,
+            method=args.method,
+            workers=args.workers,
+            progress=progress_printer("backtest: fitted origin"),
+        )
+        metrics = result.metrics()
+        if not args.no_record:
+            with db.write() as session:
+                record_evaluation(
+                    session,
+                    taxonomy.version,
+                    plain(metrics),  # type: ignore[arg-type]
+                    method=args.method,
+                    first_origin=date_of(result.origins[0].origin_day),
+                    last_origin=date_of(result.origins[-1].origin_day),
+                    step_days=args.step,
+                )
     if args.out is not None:
         for path in result.write(args.out, metrics):
             print(f"wrote {path}", file=sys.stderr)
