@@ -302,7 +302,7 @@ def event_ids(session: Session, pair_id: str) -> set[str]:
     """The id of every row of a pair's log: an index scan, a tenth of the cost of reading
     the rows."""
     stmt = core_select(_EVENTS.c.id).where(_EVENTS.c.pair_id == pair_id)
-    return set(session.connection().execute(stmt).scalars())
+    return set(session.connection().execute(stmt).scalars().all())
 
 
 def event_records(session: Session, ids: Collection[str]) -> list[EventRecord]:
