@@ -6,6 +6,7 @@ and its change poller, refit worker) is made in the lifespan and kept on `app.st
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -106,6 +107,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.worker = worker
     if settings.run_worker:
         worker.start()
+    # What was made so far (modules, the app and its schemas, the run's draws) lives as long
+    # as the process: frozen, it is no longer walked by every full collection of the
+    # cycle collector — about 150,000 objects, a 60 ms pause of every request in flight.
+    gc.collect()
+    gc.freeze()
     try:
         async with anyio.create_task_group() as tg:
             tg.start_soon(poller.run)
@@ -115,6 +121,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             yield
             tg.cancel_scope.cancel()
     finally:
+        gc.unfreeze()  # collectable again: an app in a longer-lived process (tests) ends
         await anyio.to_thread.run_sync(worker.stop)
         await anyio.to_thread.run_sync(recorder.stop)
         poller.close()

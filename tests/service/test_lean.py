@@ -5,10 +5,16 @@ request or command that needs them."""
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+from signals.config import Settings
 
 HEAVY = ("pymc", "pytensor", "arviz", "scipy.signal", "matplotlib", "sklearn", "numba", "nutpie")
 
@@ -59,3 +65,13 @@ def test_the_cli_parses_its_arguments_without_the_database_or_web_stack(tmp_path
         env={"RIFTCAST_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
     )
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_serving_keeps_what_start_up_made_out_of_the_collectors_walks(settings: Settings) -> None:
+    """What start-up made is frozen while the app serves — a full collection then walks
+    none of those ~150,000 objects (60 ms here, a pause of every request in flight) — and
+    collectable again once it stops."""
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/healthz").status_code == 200
+        assert gc.get_freeze_count() > 10_000
+    assert gc.get_freeze_count() == 0
