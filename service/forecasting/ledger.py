@@ -37,10 +37,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("riftcast.ledger")
 
 # Stale pairs wait this long before they are recomputed: the write's own invalidation and
-# the change poller's cost one recomputation, and a burst of writes to a busy pair one a
-# second rather than one each (at 0.1 s, the recomputations took a fifth of a worker's CPU
-# under 250 single-event writes a second). Forecasts actually served are offered at once.
-DEBOUNCE_SECONDS = 1.0
+# the change poller's cost one recomputation, and a stream of writes to a busy pair one
+# every few seconds rather than one each (at 0.1 s, the recomputations took a fifth of a
+# worker's CPU under 250 single-event writes a second). At 1 s, each worker's
+# recomputation of a pair of ~900 events (8 ms of CPU, 40 ms on two busy cores) overlapped
+# one poll in 25 of the pollers' first reads of a new write: their p99 was 41-55 ms with
+# 2 workers, 24-35 ms at 5 s. Forecasts actually served are offered at once, and `flush`
+# cuts the wait short.
+DEBOUNCE_SECONDS = 5.0
 CHUNK = 100  # entries written per transaction
 
 
@@ -84,6 +88,7 @@ class LedgerRecorder:
         self._all_stale = False
         self._known: dict[str, str] = {}  # pair -> the ETag of its latest entry, as known
         self._busy = False
+        self._hurry = False  # flush() wants what is pending written without the debounce
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._snapshot_day: date | None = None
@@ -140,14 +145,18 @@ class LedgerRecorder:
             self._thread.join(timeout)
 
     def flush(self, timeout: float = 10.0) -> bool:
-        """Wait until everything offered or stale so far is written; False on timeout."""
+        """Write everything offered or stale so far, without waiting out the debounce, and
+        wait until it is written; False on timeout."""
         deadline = time.monotonic() + timeout
         with self._cond:
+            self._hurry = True
+            self._cond.notify_all()
             while self._pending() or self._busy:
                 left = deadline - time.monotonic()
                 if left <= 0 or self._thread is None or not self._thread.is_alive():
                     return False
                 self._cond.wait(left)
+            self._hurry = False
         return True
 
     def _pending(self) -> bool:
@@ -160,10 +169,9 @@ class LedgerRecorder:
                     self._cond.wait()
                 if self._stopping:
                     return
-                stale_waiting = self._stale or self._all_stale
-            if stale_waiting and self.debounce > 0:
-                time.sleep(self.debounce)
-            with self._cond:
+                if (self._stale or self._all_stale) and self.debounce > 0:
+                    self._cond.wait_for(lambda: self._hurry or self._stopping, self.debounce)
+                self._hurry = False
                 offered, self._offered = self._offered, []
                 stale, self._stale = self._stale, set()
                 everything, self._all_stale = self._all_stale, False

@@ -42,6 +42,23 @@ def entries(db: Database, pair_id: str = PAIR) -> list[LedgerEntry]:
         return list(s.exec(stmt.order_by(LedgerEntry.made_at, LedgerEntry.id)))
 
 
+def test_flush_writes_what_is_stale_without_waiting_out_the_debounce(
+    demo_client: TestClient, keys: Keys, db: Database
+) -> None:
+    """A write makes its pair stale; the recorder waits (here 60 s) for more before it
+    recomputes, but `flush` (as at shutdown) has it written at once: within its 20 s."""
+    recorder: LedgerRecorder = demo_client.app.state.ledger  # type: ignore[attr-defined]
+    assert recorder.flush(20)
+    before = len(entries(db))
+    recorder.debounce = 60.0
+    r = demo_client.post(
+        "/v1/events", json=demo_event().model_dump(mode="json"), headers=keys.headers("analyst")
+    )
+    assert r.status_code == 201
+    assert recorder.flush(20)
+    assert len(entries(db)) == before + 1
+
+
 def test_a_write_adds_one_entry_and_an_unchanged_poll_none(
     demo_client: TestClient, keys: Keys, db: Database
 ) -> None:
