@@ -277,6 +277,11 @@ class ForecastCache:
 
         return self._flights.do(("entry", *key, *version), compute)
 
+    def fresh(self, pair_id: str) -> Entry:
+        """The pair's latest headline forecast computed now, whatever is cached: the same
+        bytes and ETag as `get` gives once the cache has caught up."""
+        return self.compute(pair_id, None, None)
+
     def compute(
         self,
         pair_id: str,

@@ -198,9 +198,14 @@ class BrokerSubscriber:
             for pid in changes.pairs:
                 broker.last_etag.pop(pid, None)
             return
+        # This process's own commit may be read from the log before the request that made
+        # it has dropped the pair's cached forecast (it does right after its COMMIT): the
+        # cache could still hold the forecast from before the write, and the stream would
+        # push it as the new one, then never the new one. So such a pair is computed afresh.
+        compute = self.cache.fresh if changes.told_here else self.cache.get
         for pid in sorted(changes.pairs):
             try:
-                entry = await anyio.to_thread.run_sync(self.cache.get, pid)
+                entry = await anyio.to_thread.run_sync(compute, pid)
             except Exception:
                 log.exception("recomputing %s failed", pid)
                 continue

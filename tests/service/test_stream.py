@@ -15,13 +15,17 @@ import pytest
 from service.app import make_forecaster
 from service.auth import KeyCache, Principal
 from service.cache import ForecastCache
-from service.freshness import ChangePoller, Changes, Freshness
+from service.freshness import BrokerSubscriber, ChangePoller, Changes, Freshness
 from service.metrics import Metrics
-from service.stream import Broker
+from service.stream import Broker, Subscriber
 from signals.changes import CommitProbe, latest_change, note_change
 from signals.config import Settings
 from signals.db import Database
+from signals.events import record_events
+from signals.scenario import load_demo
 from signals.taxonomy import Taxonomy
+from tests.factories import demo_event
+from tests.service.conftest import PAIR
 
 TICK = 0.03
 
@@ -184,3 +188,24 @@ def test_a_local_commit_drops_what_it_made_stale_and_leaves_the_streams_to_the_l
     freshness.local(Changes(keys=True))
     assert keys.get("secret") is None and cache._versions == {"p": 1}
     assert broker.last_etag == {"p": '"old"'}  # the poller tells the broker, a poll later
+
+
+def test_a_stream_pushes_the_new_forecast_of_its_own_write_read_before_the_drop(
+    db: Database, settings: Settings, taxonomy: Taxonomy
+) -> None:
+    """The poller may read this process's own commit before the request that made it has
+    dropped the pair's cached forecast (it does so right after COMMIT): the stream must
+    still push the forecast with the write, not the cached one from before it."""
+    with db.write() as s:
+        load_demo(s, taxonomy)
+    cache = ForecastCache(make_forecaster(db, settings, taxonomy), Metrics(), 60.0)
+    broker = Broker()
+    sub = broker.subscribe(Subscriber(pairs=None, thresholds=()))
+    old = cache.get(PAIR)
+    with db.write() as s:  # committed; the request has not dropped the cache yet
+        record_events(s, taxonomy, [demo_event(type="defection", intensity=1.0)], "tester")
+    subscriber = BrokerSubscriber(broker, cache, db)
+    anyio.run(subscriber.changed, Changes(frozenset({PAIR}), told_here=True))
+    pushed = sub.queue.get_nowait()["data"]
+    assert pushed["etag"] != old.etag
+    assert pushed["etag"] == cache.fresh(PAIR).etag
