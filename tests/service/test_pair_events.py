@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import pytest
 
 from service.forecasting.forecaster import Forecaster
 from service.forecasting.loading import PairEvents, load_pair_events
@@ -14,19 +13,11 @@ from signals.clock import utcnow
 from signals.config import Settings
 from signals.db import Database
 from signals.events import record_events, retract_event
-from signals.scenario import load_demo
 from signals.taxonomy import Taxonomy
 from tests.factories import demo_event
+from tests.service.conftest import PAIR
 
-PAIR = "haqqani-network--kandahar-leadership"
 OTHER = "afghan-taliban--ttp"
-
-
-@pytest.fixture
-def demo(db: Database, taxonomy: Taxonomy) -> Database:
-    with db.write() as s:
-        load_demo(s, taxonomy)
-    return db
 
 
 def _same_as_a_fresh_read(db: Database, taxonomy: Taxonomy, kept: PairEvents, pair: str) -> None:
