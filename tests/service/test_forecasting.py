@@ -22,22 +22,14 @@ from signals.errors import InvalidInput, NotFound
 from signals.events import event_records_as_of, record_events
 from signals.factions import create_faction
 from signals.runs import list_runs
-from signals.scenario import load_demo
 from signals.schemas import EventIn, FactionIn
 from signals.tables import IndicatorEvent
 from signals.taxonomy import Taxonomy
 from tests.factories import demo_event
+from tests.service.conftest import PAIR
 
-PAIR = "haqqani-network--kandahar-leadership"
 FIT = FitConfig(draws=1500, tune=1000, chains=2, cores=1, sampler="pymc")
 STARVED = FitConfig(draws=20, tune=20, chains=2, cores=1, sampler="pymc")
-
-
-@pytest.fixture
-def demo(db: Database, taxonomy: Taxonomy) -> Database:
-    with db.write() as s:
-        load_demo(s, taxonomy)
-    return db
 
 
 def _event(**over: object) -> EventIn:

@@ -25,19 +25,10 @@ from signals.errors import InvalidInput
 from signals.events import event_records_as_of, record_events
 from signals.factions import create_faction
 from signals.outcomes import record_outcomes
-from signals.scenario import load_demo
 from signals.schemas import EventIn, FactionIn, OutcomeIn
 from signals.taxonomy import Taxonomy
 from tests.factories import demo_event, store_run
-
-PAIR = "haqqani-network--kandahar-leadership"
-
-
-@pytest.fixture
-def demo(db: Database, taxonomy: Taxonomy) -> Database:
-    with db.write() as s:
-        load_demo(s, taxonomy)
-    return db
+from tests.service.conftest import PAIR
 
 
 def _rows_by_pair(session: Session, taxonomy: Taxonomy) -> dict[str, int]:
