@@ -17,6 +17,7 @@ import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
+from threadpoolctl import threadpool_limits
 
 from service import problems
 from service.auth import KeyCache, RateLimiter
@@ -107,6 +108,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.worker = worker
     if settings.run_worker:
         worker.start()
+    # OpenBLAS keeps a thread per core in every process, spinning while it waits for work:
+    # with two workers on two cores, each worker's forecasts fought the other's idle BLAS
+    # threads, and a 6 ms forecast took 20-30 ms (accepted → changed seen by pollers on
+    # both workers: p50 51 ms, 14 ms with one thread). A serving process's matrices are
+    # small; its parallelism is its workers and threads. Set once numpy is loaded (above).
+    blas = threadpool_limits(limits=1, user_api="blas")
     # What was made so far (modules, the app and its schemas, the run's draws) lives as long
     # as the process: frozen, it is no longer walked by every full collection of the
     # cycle collector — about 150,000 objects, a 60 ms pause of every request in flight.
@@ -122,6 +129,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             tg.cancel_scope.cancel()
     finally:
         gc.unfreeze()  # collectable again: an app in a longer-lived process (tests) ends
+        blas.restore_original_limits()
         await anyio.to_thread.run_sync(worker.stop)
         await anyio.to_thread.run_sync(recorder.stop)
         poller.close()

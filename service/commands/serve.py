@@ -38,6 +38,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(parents=True, exist_ok=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir.resolve())
+    # Before any worker loads numpy: OpenBLAS then starts no threads of its own at all (the
+    # app also limits it to one at start, for servers not started by this command).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     print(f"Riftcast serving on http://{host}:{port}/ ({workers} worker(s))", flush=True)
     uvicorn.run(
         "service.app:create_app",

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from threadpoolctl import threadpool_info
 
 from service.app import create_app
 from signals.config import Settings
@@ -75,3 +76,17 @@ def test_serving_keeps_what_start_up_made_out_of_the_collectors_walks(settings: 
         assert client.get("/healthz").status_code == 200
         assert gc.get_freeze_count() > 10_000
     assert gc.get_freeze_count() == 0
+
+
+def test_serving_runs_blas_on_one_thread_and_restores_it(settings: Settings) -> None:
+    """A serving process's BLAS runs on one thread (idle BLAS threads of two workers on two
+    cores made each forecast three times slower); the limit goes when the app stops."""
+    before = _blas_threads()
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/healthz").status_code == 200
+        assert _blas_threads() == [1] * len(before)
+    assert _blas_threads() == before
+
+
+def _blas_threads() -> list[int]:
+    return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
