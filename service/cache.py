@@ -277,20 +277,17 @@ class ForecastCache:
 
         return self._flights.do(("entry", *key, *version), compute)
 
-    def fresh(self, pair_id: str) -> Entry:
-        """The pair's latest headline forecast computed now, whatever is cached: the same
-        bytes and ETag as `get` gives once the cache has caught up."""
-        return self.compute(pair_id, None, None)
-
     def compute(
         self,
         pair_id: str,
-        as_of: datetime | None,
-        horizons: Sequence[int] | None,
+        as_of: datetime | None = None,
+        horizons: Sequence[int] | None = None,
         on: date | None = None,
     ) -> Entry:
         """An uncached forecast (as of a past time, or for an earlier date): deterministic
-        once its knowledge time is past, so its ETag is stable."""
+        once its knowledge time is past, so its ETag is stable. With no arguments but the
+        pair, its latest headline computed now whatever is cached: the same bytes and ETag
+        as `get` gives once the cache has caught up."""
         hz = list(horizons) if horizons else None
         forecast = self.require().forecast(pair_id, as_of, hz, on)
         body = serialise(forecast)

@@ -202,7 +202,7 @@ class BrokerSubscriber:
         # it has dropped the pair's cached forecast (it does right after its COMMIT): the
         # cache could still hold the forecast from before the write, and the stream would
         # push it as the new one, then never the new one. So such a pair is computed afresh.
-        compute = self.cache.fresh if changes.told_here else self.cache.get
+        compute = self.cache.compute if changes.told_here else self.cache.get
         for pid in sorted(changes.pairs):
             try:
                 entry = await anyio.to_thread.run_sync(compute, pid)
@@ -284,10 +284,11 @@ class ChangePoller:
                 log.exception("change poll failed; retrying")
 
     async def _until_next_poll(self) -> None:
-        """Wait `interval`; on PostgreSQL wake as soon as a NOTIFY arrives instead (the
-        probe's socket turns readable), but no sooner than WAKE_GAP_SECONDS after the last
-        poll: a commit is then read in about a millisecond rather than half an interval on
-        average, and a burst of commits still costs one read per gap, not one each."""
+        """Wait `interval` (SQLite: `_pace()`); on PostgreSQL wake as soon as a NOTIFY
+        arrives instead (the probe's socket turns readable), but no sooner than
+        WAKE_GAP_SECONDS after the last poll: a commit is then read in about a millisecond
+        rather than half an interval on average, and a burst of commits still costs one
+        read per gap, not one each."""
         fd = self.probe.fileno()
         if fd is None:
             await anyio.sleep(self._pace())

@@ -208,4 +208,4 @@ def test_a_stream_pushes_the_new_forecast_of_its_own_write_read_before_the_drop(
     anyio.run(subscriber.changed, Changes(frozenset({PAIR}), told_here=True))
     pushed = sub.queue.get_nowait()["data"]
     assert pushed["etag"] != old.etag
-    assert pushed["etag"] == cache.fresh(PAIR).etag
+    assert pushed["etag"] == cache.compute(PAIR).etag
