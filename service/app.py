@@ -22,12 +22,13 @@ from threadpoolctl import threadpool_limits
 from service import problems
 from service.auth import KeyCache, RateLimiter
 from service.briefs import BriefCache
-from service.cache import ORDERS, ForecastCache
+from service.cache import ForecastCache
 from service.concurrency import Slots
 from service.fastpath import ForecastFastPath
 from service.forecasting.forecaster import Forecaster
 from service.forecasting.ledger import LedgerRecorder
 from service.freshness import ChangePoller, Freshness
+from service.listing import ORDERS
 from service.metrics import Metrics, MetricsMiddleware
 from service.middleware import (
     BodyLimitMiddleware,

@@ -12,16 +12,16 @@ forecast is recomputed for the ledger, and a headline computed on a miss is offe
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import logging
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from service.bodies import etag_of
+from service.listing import Listing, sort_key
 from service.metrics import Metrics
 from service.schemas import ForecastHistory, ForecastPublic, HistoryPointPublic
 from signals.clock import utcnow
@@ -46,98 +46,6 @@ class Entry:
 
 def serialise(forecast: PairForecast) -> bytes:
     return ForecastPublic.model_validate(forecast, from_attributes=True).model_dump_json().encode()
-
-
-CACHE_CONTROL = "private, no-cache"
-
-
-def etag_matches(header: str | None, etag: str) -> bool:
-    """Whether an `If-None-Match` header names `etag` (weak or strong, or `*`)."""
-    if not header:
-        return False
-    if header.strip() == "*":
-        return True
-    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
-    return etag in tags
-
-
-JSON = b"application/json"
-# How the listing of every pair's forecast may be ordered; the first is the default.
-ListingOrder = Literal["-probability", "probability", "pair"]
-ORDERS: tuple[ListingOrder, ...] = get_args(ListingOrder)
-
-
-# Bodies at least this large are also kept gzip-compressed (the listing: 1.6 MB for 1,000
-# pairs, about 8× smaller compressed), so a dashboard on a slow link polls a fraction of it.
-GZIP_MIN_BYTES = 16 * 1024
-
-
-@dataclass(frozen=True)
-class Stored:
-    """A cached body, its ETag and, for a large body, its gzip coding, compressed once when
-    the body is built rather than once per request."""
-
-    body: bytes
-    etag: str
-    gzipped: bytes | None = None
-
-    @classmethod
-    def of(cls, body: bytes) -> Stored:
-        large = len(body) >= GZIP_MIN_BYTES
-        return cls(body, etag_of(body), gzip.compress(body, 5, mtime=0) if large else None)
-
-
-def accepts_gzip(accept_encoding: str | None) -> bool:
-    """Whether an `Accept-Encoding` header accepts gzip (named or `*`, and not `q=0`)."""
-    for part in (accept_encoding or "").lower().split(","):
-        coding, _, params = part.partition(";")
-        if coding.strip() not in ("gzip", "*"):
-            continue
-        name, _, value = params.strip().partition("=")
-        try:
-            return name.strip() != "q" or float(value) > 0
-        except ValueError:
-            return False
-    return False
-
-
-def gzip_etag(etag: str) -> str:
-    """The ETag of a body's gzip coding: a different representation, so a different tag."""
-    return etag[:-1] + '-gzip"'
-
-
-def conditional(
-    body: bytes,
-    etag: str,
-    if_none_match: str | None,
-    gzipped: bytes | None = None,
-    accept_encoding: str | None = None,
-) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    """(status, headers, body) of a conditional GET of a cached body: 304 with no body when
-    the client holds `etag` (or the tag of its gzip coding), else 200, compressed when the
-    body has a gzip coding and the client accepts it. The one renderer of the route and the
-    polling fast path, so the two answer alike by construction."""
-    compressed = gzipped is not None and accepts_gzip(accept_encoding)
-    tag = gzip_etag(etag) if compressed else etag
-    headers = [(b"etag", tag.encode()), (b"cache-control", CACHE_CONTROL.encode())]
-    if gzipped is not None:
-        headers.append((b"vary", b"accept-encoding"))
-    if etag_matches(if_none_match, etag) or (
-        gzipped is not None and etag_matches(if_none_match, gzip_etag(etag))
-    ):
-        return 304, headers, b""
-    content = gzipped if compressed and gzipped is not None else body
-    headers += [(b"content-length", str(len(content)).encode()), (b"content-type", JSON)]
-    if compressed:
-        headers.append((b"content-encoding", b"gzip"))
-    return 200, headers, content
-
-
-def etag_of(body: bytes, *extra: str) -> str:
-    digest = hashlib.sha256(body)
-    for part in extra:
-        digest.update(part.encode())
-    return f'"{digest.hexdigest()[:32]}"'
 
 
 @dataclass
@@ -213,15 +121,15 @@ class ForecastCache:
         self._versions: dict[str, int] = {}
         # Bumped by `clear`: every entry and series vs a new run.
         self._generation = 0
-        # Every pair's forecast in one body, per (horizon, order, day): the listings. A
-        # change drops them and rebuilds at once, in one thread per listing, those polled
-        # lately (issue 16): nobody who polls waits for a rebuild, a write waits
-        # until this process's listings include it.
-        self._listings: dict[ListingKey, tuple[Stored, float]] = {}  # built since the change
+        # Every pair's forecast sorted, per (horizon, order, day), served in pages: the
+        # listings (`service.listing`). A change drops them and rebuilds at once, in one
+        # thread per listing, those polled lately (issue 16): nobody who polls waits for a
+        # rebuild, a write waits until this process's listings include it.
+        self._listings: dict[ListingKey, tuple[Listing, float]] = {}  # built since the change
         # Bumped by `invalidate` and `clear`: the listings vs any write or new run.
         self._listing_version = 0
         # The newest listing built, kept across changes: served while its rebuild runs.
-        self._last_listings: dict[ListingKey, tuple[Stored, float]] = {}
+        self._last_listings: dict[ListingKey, tuple[Listing, float]] = {}
         self._built_at: dict[ListingKey, int] = {}  # the version it was begun at
         self._polled: dict[ListingKey, float] = {}  # when each listing was last asked for
         self._rebuilding: set[ListingKey] = set()  # listings with a rebuild thread running
@@ -295,8 +203,8 @@ class ForecastCache:
 
     def peek_listing(
         self, horizon: int, order: str, during_rebuild: bool = False, poll: bool = True
-    ) -> Stored | None:
-        """The cached body of every pair's forecast, or None (event-loop safe). With
+    ) -> Listing | None:
+        """The cached listing of every pair's forecast, or None (event-loop safe). With
         `during_rebuild` (what the polling fast path asks), while the listing is being
         rebuilt after a change, the newest one built before it: pollers are answered at
         once rather than queue behind the rebuild. A write is answered only once its
@@ -316,8 +224,8 @@ class ForecastCache:
             return last[0]
         return None
 
-    def listing(self, horizon: int, order: str, poll: bool = True) -> Stored:
-        """Every pair's latest forecast in one body, sorted by probability at `horizon`
+    def listing(self, horizon: int, order: str, poll: bool = True) -> Listing:
+        """Every pair's latest forecast, sorted by probability at `horizon`
         (`-probability` or `probability`) or by pair id (`pair`); built once, then rebuilt
         after each change for as long as it is polled (`poll=False`: built for the polls to
         come, not one). Blocks until it is built."""
@@ -341,7 +249,7 @@ class ForecastCache:
         for key in keys:
             self._await_listing(key, version, timeout)
 
-    def _await_listing(self, key: ListingKey, version: int, timeout: float | None) -> Stored:
+    def _await_listing(self, key: ListingKey, version: int, timeout: float | None) -> Listing:
         """The listing `key` once built at `version` or later (or the newest built, when
         its rebuild stopped or `timeout` passed)."""
         with self._listing_built:
@@ -396,7 +304,7 @@ class ForecastCache:
                 self._rebuilding.discard(key)
                 self._listing_built.notify_all()
 
-    def _build_listing(self, key: ListingKey) -> Stored:
+    def _build_listing(self, key: ListingKey) -> Listing:
         horizon, order, day = key
         with self.require().db.read() as session:
             ids = pair_ids(session)
@@ -410,14 +318,11 @@ class ForecastCache:
             for pid, e in zip(ids, cached, strict=True)
         ]
         self.metrics.cache.labels("hit").inc(sum(e is not None for e in cached))
-        if order == "pair":
-            entries.sort(key=lambda e: e.forecast.pair_id)
-        else:
-            sign = -1 if order == "-probability" else 1
-            entries.sort(
-                key=lambda e: (sign * e.forecast.horizon(horizon).probability, e.forecast.pair_id)
-            )
-        return Stored.of(b'{"items":[' + b",".join(e.body for e in entries) + b"]}")
+        ranked = [
+            (sort_key(order, e.forecast.horizon(horizon).probability, e.forecast.pair_id), e.body)
+            for e in entries
+        ]
+        return Listing(horizon, order, ranked, self.require().settings.default_page_size)
 
     def history(
         self, pair_id: str, horizon: int, start: date | None, end: date | None, step_days: int

@@ -18,7 +18,9 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.auth import admit_cached, presented_key
-from service.cache import ORDERS, ForecastCache, conditional
+from service.bodies import conditional
+from service.cache import ForecastCache
+from service.listing import ORDERS
 
 LISTING = "/v1/forecasts"
 PREFIX = LISTING + "/"
@@ -48,19 +50,38 @@ def _horizons(query: bytes) -> list[int] | None:
     return [int(v) for _, v in pairs]
 
 
-def _listing_query(query: bytes, horizons: list[int]) -> tuple[int, str] | None:
-    """(horizon, sort) of a listing query the route would accept as it is, or None."""
+@dataclass(frozen=True)
+class ListingQuery:
+    """A listing page asked for: `limit` None for the configured page size."""
+
+    horizon: int
+    sort: str
+    cursor: str | None
+    limit: int | None
+
+
+def _listing_query(query: bytes, horizons: list[int]) -> ListingQuery | None:
+    """The listing page a query asks for, when the route would read it as it is, or None.
+    A page is served here only once the route has built it (the first page: the cache), so
+    a cursor or limit the route refuses never reaches a stored page."""
     pairs = _params(query)
     if pairs is None:
         return None
     params = dict(pairs)
-    if len(params) != len(pairs) or not set(params) <= {"horizon", "sort"}:
+    if len(params) != len(pairs) or not set(params) <= {"horizon", "sort", "cursor", "limit"}:
         return None
     sort = params.get("sort", ORDERS[0])
     text = params.get("horizon", str(horizons[0]))
-    if sort not in ORDERS or not (text.isascii() and text.isdigit()) or int(text) not in horizons:
+    limit = params.get("limit")
+    if (
+        sort not in ORDERS
+        or not (text.isascii() and text.isdigit())
+        or int(text) not in horizons
+        or (limit is not None and not (limit.isascii() and limit.isdigit()))
+    ):
         return None
-    return int(text), sort
+    size = None if limit is None else int(limit)
+    return ListingQuery(int(text), sort, params.get("cursor"), size)
 
 
 @dataclass(frozen=True)
@@ -93,7 +114,15 @@ class ForecastFastPath:
         query = scope.get("query_string", b"")
         if scope["path"] == LISTING:
             asked = _listing_query(query, list(state.settings.horizons))
-            found = cache.peek_listing(*asked, during_rebuild=True) if asked else None
+            listing = (
+                cache.peek_listing(asked.horizon, asked.sort, during_rebuild=True)
+                if asked
+                else None
+            )
+            if asked is None or listing is None:
+                return False
+            size = listing.first_page_size if asked.limit is None else asked.limit
+            found = listing.peek_page(asked.cursor, size)
             if found is None:
                 return False
             return await self._send(

@@ -15,8 +15,11 @@ from sse_starlette import EventSourceResponse
 
 from models.forecast import MAX_HORIZON_DAYS
 from service.auth import Principal
-from service.cache import ORDERS, ForecastCache, ListingOrder, conditional
+from service.bodies import conditional
+from service.cache import ForecastCache
 from service.deps import PairIdPath, Reader, get_cache, get_settings
+from service.listing import CURSOR_MAX_LENGTH, ORDERS, ListingOrder
+from service.pagination import PageLimit, page_size
 from service.problems import STD_ERRORS, responses
 from service.schemas import (
     ForecastHistory,
@@ -77,23 +80,32 @@ async def forecasts_list(
     sort: ListingOrder = Query(
         ORDERS[0], description="Order: by probability at `horizon`, or by pair id."
     ),
+    cursor: str | None = Query(
+        None, max_length=CURSOR_MAX_LENGTH, description="`next_cursor` of a page."
+    ),
+    limit: int | None = PageLimit,
     if_none_match: str | None = IfNoneMatch,
     accept_encoding: str | None = AcceptEncoding,
     cache: ForecastCache = Depends(get_cache),
     settings: Settings = Depends(get_settings),
 ) -> Response:
-    """Every pair's latest forecast at the configured horizons, sorted; gzip-compressed
-    when the client accepts it (`Accept-Encoding: gzip`), as browsers do."""
+    """Every pair's latest forecast at the configured horizons, sorted, a page at a time
+    (follow `next_cursor`); gzip-compressed when the client accepts it
+    (`Accept-Encoding: gzip`), as browsers do."""
     h = horizon or settings.horizons[0]
     if h not in settings.horizons:
         raise InvalidInput(
             f"horizon must be one of {settings.horizons}",
             [FieldProblem("horizon", f"must be one of {settings.horizons}")],
         )
+    size = page_size(limit, settings)
     # Cached until the next write: answered on the event loop; built in the threadpool.
-    found = cache.peek_listing(h, sort)
+    listing = cache.peek_listing(h, sort)
+    if listing is None:
+        listing = await anyio.to_thread.run_sync(cache.listing, h, sort)
+    found = listing.peek_page(cursor, size)
     if found is None:
-        found = await anyio.to_thread.run_sync(cache.listing, h, sort)
+        found = await anyio.to_thread.run_sync(listing.page, cursor, size)
     return conditional_response(
         found.body, found.etag, if_none_match, found.gzipped, accept_encoding
     )

@@ -15,8 +15,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 
+from service.bodies import etag_matches
 from service.briefs import BriefCache, gather_brief
-from service.cache import ForecastCache, etag_matches
+from service.cache import ForecastCache
 from service.deps import PairIdPath, Reader, get_cache
 from service.problems import STD_ERRORS, responses
 from service.schemas import HorizonDays, UtcDatetime

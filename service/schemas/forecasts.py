@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.schemas.common import HorizonDays, Probability, Public
+from service.schemas.common import HorizonDays, NextCursor, Probability, Public
 from service.schemas.runs import RunPublic
 from signals.schemas import HypotheticalEventIn
 from signals.tables import (
@@ -98,9 +98,11 @@ class ForecastPublic(Public):
 
 
 class ForecastList(Public):
-    """Every pair's latest forecast, sorted as asked."""
+    """A page of every pair's latest forecast, sorted as asked; pass `next_cursor` as
+    `cursor` for the next."""
 
     items: list[ForecastPublic]
+    next_cursor: NextCursor
 
 
 class HistoryPointPublic(Public):

@@ -64,6 +64,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         # No MCMC in the browser tests: the demo's refit job stays queued, priors forecast.
         RIFTCAST_RUN_WORKER="false",
         RIFTCAST_CACHE_CHECK_SECONDS="0.2",
+        # Small pages, so the overview is proven to follow the listing's cursors.
+        RIFTCAST_DEFAULT_PAGE_SIZE="10",
         PYTHONPATH=str(ROOT),
     )
     _riftcast(env, "db", "upgrade")

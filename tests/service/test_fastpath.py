@@ -14,9 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from service import cache as cache_module
+from service import bodies as bodies_module
 from service.app import create_app
-from service.cache import accepts_gzip
+from service.bodies import accepts_gzip
 from service.fastpath import ForecastFastPath
 from signals import access
 from signals.config import Settings
@@ -174,13 +174,32 @@ def test_the_cached_listing_is_answered_as_the_route_does_and_odd_queries_pass(
     assert passed
 
 
+def test_a_listing_page_the_route_built_is_answered_as_the_route_does(
+    demo_client: TestClient, keys: Keys
+) -> None:
+    """A dashboard following the listing's cursors: each page, once the route has built
+    it, is answered before routing, byte for byte; a page the route never built (an unknown
+    cursor, a limit it would refuse) goes on to the route."""
+    h = keys.headers("reader")
+    identity = {**h, "Accept-Encoding": "identity"}
+    cursor = demo_client.get("/v1/forecasts?limit=1", headers=h).json()["next_cursor"]
+    query = f"limit=1&cursor={cursor}"
+    slow = demo_client.get(f"/v1/forecasts?{query}", headers=identity)
+    assert slow.status_code == 200 and slow.json()["items"]
+    sent, passed = fast(demo_client, "/v1/forecasts", query, list(h.items()))
+    assert not passed
+    assert_same_answer(sent, slow)
+    for odd in (f"limit=2&cursor={cursor}", "limit=0", "limit=501", "cursor=x", "limit=01x"):
+        assert fast(demo_client, "/v1/forecasts", odd, list(h.items()))[1], odd
+
+
 def test_the_listing_is_sent_gzipped_to_clients_that_accept_it(
     demo_client: TestClient, keys: Keys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The listing grows with the pairs (1.6 MB for 1,000): it is compressed once when
     built, and sent compressed to clients that accept gzip, by the route and the fast path
     alike, under its own ETag; either tag revalidates."""
-    monkeypatch.setattr(cache_module, "GZIP_MIN_BYTES", 1024)  # the demo's listing is small
+    monkeypatch.setattr(bodies_module, "GZIP_MIN_BYTES", 1024)  # the demo's listing is small
     h = keys.headers("reader")
     plain = demo_client.get("/v1/forecasts", headers={**h, "Accept-Encoding": "identity"})
     packed = demo_client.get("/v1/forecasts", headers={**h, "Accept-Encoding": "gzip, br"})

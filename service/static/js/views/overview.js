@@ -12,7 +12,7 @@ export async function loadOverview() {
   const h = state.horizon;
   try {
     await loadReference();
-    const list = await api(`/v1/forecasts?horizon=${h}&sort=-probability`);
+    const list = await everyForecast(h);
     const isReference = (f) => (state.factions[f.faction_a] || {}).collection === "reference";
     const hidden = list.items.filter(isReference).length;
     if (!state.showReference) list.items = list.items.filter((f) => !isReference(f));
@@ -33,6 +33,19 @@ export async function loadOverview() {
   } catch (e) {
     if (seq === state.loadSeq && e.status !== 401) showError(e);
   }
+}
+
+// Every pair's forecast: the listing comes a page at a time, each page cached by the server.
+async function everyForecast(h) {
+  const base = `/v1/forecasts?horizon=${h}&sort=-probability`;
+  const items = [];
+  let page = await api(base);
+  items.push(...page.items);
+  while (page.next_cursor) {
+    page = await api(`${base}&cursor=${encodeURIComponent(page.next_cursor)}`);
+    items.push(...page.items);
+  }
+  return { items };
 }
 
 function renderOverview(items, histories, h) {
