@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from models.forecast import MAX_HORIZON_DAYS
-from models.precision import honest
+from models.precision import figures, honest
 
 # A response's shape: read from the domain's objects by their attributes, and every field
 # required in the OpenAPI document, defaults or not (a response carries them all). `Any`:
@@ -44,6 +44,12 @@ HorizonDays = Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS, examples=[90])]
 # A probability (or a change in one) as the model can honestly state it.
 Probability = Annotated[
     float, PlainSerializer(honest, return_type=float), Field(description=PRECISION_NOTE)
+]
+# A driver's evidence, contribution or share, to the figures it is known to.
+DriverFigure = Annotated[
+    float,
+    PlainSerializer(figures, return_type=float),
+    Field(description="Rounded to three significant figures: it is known to a few per cent."),
 ]
 # Where the next page of a listing starts.
 NextCursor = Annotated[

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.schemas.common import HorizonDays, NextCursor, Probability, Public
+from service.schemas.common import DriverFigure, HorizonDays, NextCursor, Probability, Public
 from service.schemas.runs import RunPublic
 from signals.schemas import HypotheticalEventIn
 from signals.tables import (
@@ -42,9 +42,9 @@ class TypeDriverPublic(Public):
 
     key: str = Field(examples=["defection"])
     label: str = Field(examples=["Defection"])
-    evidence: float = Field(examples=[0.7])
-    contribution: float = Field(examples=[0.4])
-    share: float | None = Field(
+    evidence: DriverFigure = Field(examples=[0.7])
+    contribution: DriverFigure = Field(examples=[0.4])
+    share: DriverFigure | None = Field(
         description="|contribution| / the sum over types; null when that sum is under 0.01 "
         "log-odds (a share of next to nothing would mislead).",
         examples=[0.5],

@@ -7,7 +7,7 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.precision import honest
+from models.precision import figures, honest
 
 
 def test_examples_keep_two_significant_figures_of_the_distance_from_certainty() -> None:
@@ -36,3 +36,18 @@ def test_published_values_carry_at_most_two_significant_figures(p: float) -> Non
     if distance > 0:
         scaled = distance / 10 ** (math.floor(math.log10(distance)) - 1)
         assert abs(scaled - round(scaled)) < 1e-6  # two digits, then only float noise
+
+
+def test_a_drivers_figures_keep_three_significant_figures() -> None:
+    assert figures(2.000314990314322) == 2.0
+    assert figures(0.0023974824152773896) == 0.0024
+    assert figures(-1.23456) == -1.23
+    assert figures(1011.5) == 1010.0
+    assert figures(0.0) == 0.0 and math.isnan(figures(float("nan")))
+
+
+@given(st.floats(min_value=-1e6, max_value=1e6).filter(lambda x: abs(x) > 1e-12))
+def test_a_drivers_figure_moves_by_at_most_half_its_third_digit(x: float) -> None:
+    q = figures(x)
+    assert abs(q - x) <= 0.005 * abs(x) * (1 + 1e-9)
+    assert figures(q) == q

@@ -112,3 +112,10 @@ def test_probabilities_carry_only_the_digits_the_model_can_claim(
         if distance > 0:
             scaled = distance / 10 ** (math.floor(math.log10(distance)) - 1)
             assert abs(scaled - round(scaled)) < 1e-6, v
+    # A driver's evidence, contribution and share: three significant figures.
+    figures = [d[k] for d in body["type_drivers"] for k in ("evidence", "contribution", "share")]
+    assert figures and any(v and v != round(v, 1) for v in figures)  # not all round numbers
+    for v in figures:
+        if v:
+            scaled = abs(v) / 10 ** (math.floor(math.log10(abs(v))) - 2)
+            assert abs(scaled - round(scaled)) < 1e-6, v

@@ -12,13 +12,19 @@ from tests.service.conftest import Keys
 
 
 def _listen(url: str, key: str, got: list[str], ready: threading.Event) -> None:
+    """Record a stream's event names, then `<closed>` when the server ends it, or
+    `<dropped>` when the connection breaks (the spared stream, once the servers stop)."""
     headers = {"Authorization": f"Bearer {key}"}
-    with httpx.stream("GET", f"{url}/v1/forecasts/stream", headers=headers, timeout=60) as r:
-        for line in r.iter_lines():
-            if line.startswith("event:"):
-                got.append(line.split(":", 1)[1].strip())
-                if got[-1] == "ready":
-                    ready.set()
+    try:
+        with httpx.stream("GET", f"{url}/v1/forecasts/stream", headers=headers, timeout=60) as r:
+            for line in r.iter_lines():
+                if line.startswith("event:"):
+                    got.append(line.split(":", 1)[1].strip())
+                    if got[-1] == "ready":
+                        ready.set()
+    except httpx.TransportError:
+        got.append("<dropped>")
+        return
     got.append("<closed>")
 
 
