@@ -322,7 +322,7 @@ class ForecastCache:
             (sort_key(order, e.forecast.horizon(horizon).probability, e.forecast.pair_id), e.body)
             for e in entries
         ]
-        return Listing(horizon, order, ranked, self.require().settings.default_page_size)
+        return Listing(horizon, order, ranked, self.require().settings.forecast_page_size)
 
     def history(
         self, pair_id: str, horizon: int, start: date | None, end: date | None, step_days: int

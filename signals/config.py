@@ -41,6 +41,13 @@ class Settings(BaseSettings):
         description="Items per page at most (500 is the ceiling the OpenAPI document states).",
     )
     default_page_size: int = 100
+    forecast_page_size: int = Field(
+        default=25,
+        ge=1,
+        le=500,
+        description="Forecasts per page of GET /v1/forecasts by default: a forecast with its "
+        "drivers is about 4 KB, as much as ten events.",
+    )
     export_concurrency: int = Field(
         default=2,
         ge=1,

@@ -19,7 +19,7 @@ from service.bodies import conditional
 from service.cache import ForecastCache
 from service.deps import PairIdPath, Reader, get_cache, get_settings
 from service.listing import CURSOR_MAX_LENGTH, ORDERS, ListingOrder
-from service.pagination import PageLimit, page_size
+from service.pagination import limit_query, page_size
 from service.problems import STD_ERRORS, responses
 from service.schemas import (
     ForecastHistory,
@@ -83,7 +83,7 @@ async def forecasts_list(
     cursor: str | None = Query(
         None, max_length=CURSOR_MAX_LENGTH, description="`next_cursor` of a page."
     ),
-    limit: int | None = PageLimit,
+    limit: int | None = limit_query("forecast_page_size"),
     if_none_match: str | None = IfNoneMatch,
     accept_encoding: str | None = AcceptEncoding,
     cache: ForecastCache = Depends(get_cache),
@@ -98,7 +98,7 @@ async def forecasts_list(
             f"horizon must be one of {settings.horizons}",
             [FieldProblem("horizon", f"must be one of {settings.horizons}")],
         )
-    size = page_size(limit, settings)
+    size = page_size(limit, settings, settings.forecast_page_size)
     # Cached until the next write: answered on the event loop; built in the threadpool.
     listing = cache.peek_listing(h, sort)
     if listing is None:

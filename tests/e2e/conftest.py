@@ -65,7 +65,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         RIFTCAST_RUN_WORKER="false",
         RIFTCAST_CACHE_CHECK_SECONDS="0.2",
         # Small pages, so the overview is proven to follow the listing's cursors.
-        RIFTCAST_DEFAULT_PAGE_SIZE="10",
+        RIFTCAST_FORECAST_PAGE_SIZE="10",
         PYTHONPATH=str(ROOT),
     )
     _riftcast(env, "db", "upgrade")

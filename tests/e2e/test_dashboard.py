@@ -98,7 +98,7 @@ def test_pair_page_draws_history_events_and_drivers(
     browser: Browser, server: Server, artifacts: Path
 ) -> None:
     with api(server, server.reader_key) as client:
-        events = client.get("/v1/events", params={"pair": PAIR, "limit": 100}).json()["items"]
+        events = client.get("/v1/events", params={"pair": PAIR}).json()["items"]
     page = open_dashboard(browser, server, server.reader_key, LAPTOP)
     page.click(f'#overview-rows tr[data-pair="{PAIR}"] a.pair-link')
     expect(page.locator("#chart path.line")).to_have_attribute("d", _nonempty())
