@@ -114,12 +114,10 @@ class ForecastFastPath:
         query = scope.get("query_string", b"")
         if scope["path"] == LISTING:
             asked = _listing_query(query, list(state.settings.horizons))
-            listing = (
-                cache.peek_listing(asked.horizon, asked.sort, during_rebuild=True)
-                if asked
-                else None
-            )
-            if asked is None or listing is None:
+            if asked is None:
+                return False
+            listing = cache.peek_listing(asked.horizon, asked.sort, during_rebuild=True)
+            if listing is None:
                 return False
             size = listing.first_page_size if asked.limit is None else asked.limit
             found = listing.peek_page(asked.cursor, size)

@@ -103,7 +103,7 @@ class Listing:
     def page(self, cursor: str | None, limit: int) -> Stored:
         """The `limit` items after `cursor` (from the start without one), with the cursor of
         the page after it (null on the last)."""
-        found = self._pages.get((cursor, limit))
+        found = self.peek_page(cursor, limit)
         if found is not None:
             return found
         start = 0

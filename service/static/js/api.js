@@ -52,19 +52,24 @@ export async function api(path, opts = {}) {
   return data;
 }
 
-/** Every event of a pair, page after page (at most 20 pages of 500). */
-export async function allEvents(pairId) {
+/** Every item of a paged listing, following `next_cursor` (at most `maxPages` pages). */
+export async function allPages(path, params, maxPages = Infinity) {
   const items = [];
   let cursor = null;
-  for (let page = 0; page < 20; page += 1) {
-    const q = new URLSearchParams({ pair: pairId, limit: "500" });
+  for (let page = 0; page < maxPages; page += 1) {
+    const q = new URLSearchParams(params);
     if (cursor) q.set("cursor", cursor);
-    const data = await api(`/v1/events?${q}`);
+    const data = await api(`${path}?${q}`);
     items.push(...data.items);
     cursor = data.next_cursor;
     if (!cursor) break;
   }
   return items;
+}
+
+/** Every event of a pair, page after page (at most 20 pages of 500). */
+export function allEvents(pairId) {
+  return allPages("/v1/events", { pair: pairId, limit: "500" }, 20);
 }
 
 /** A fresh Idempotency-Key. */

@@ -1,7 +1,7 @@
 // The overview: every pair, sorted by risk at the selected horizon, with a sparkline of
 // its last twelve weeks and the change since last week.
 
-import { api } from "../api.js";
+import { allPages, api } from "../api.js";
 import { $, el, svg } from "../dom.js";
 import { DAY_MS, isoDay, pct, pctRange, points } from "../format.js";
 import { hrefFor, loadReference, pairName, state } from "../state.js";
@@ -12,7 +12,8 @@ export async function loadOverview() {
   const h = state.horizon;
   try {
     await loadReference();
-    const list = await everyForecast(h);
+    // Every pair: the listing comes a page at a time, each page cached by the server.
+    const list = { items: await allPages("/v1/forecasts", { horizon: h, sort: "-probability" }) };
     const isReference = (f) => (state.factions[f.faction_a] || {}).collection === "reference";
     const hidden = list.items.filter(isReference).length;
     if (!state.showReference) list.items = list.items.filter((f) => !isReference(f));
@@ -33,19 +34,6 @@ export async function loadOverview() {
   } catch (e) {
     if (seq === state.loadSeq && e.status !== 401) showError(e);
   }
-}
-
-// Every pair's forecast: the listing comes a page at a time, each page cached by the server.
-async function everyForecast(h) {
-  const base = `/v1/forecasts?horizon=${h}&sort=-probability`;
-  const items = [];
-  let page = await api(base);
-  items.push(...page.items);
-  while (page.next_cursor) {
-    page = await api(`${base}&cursor=${encodeURIComponent(page.next_cursor)}`);
-    items.push(...page.items);
-  }
-  return { items };
 }
 
 function renderOverview(items, histories, h) {
