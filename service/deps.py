@@ -11,10 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
+import anyio
 from fastapi import Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import AfterValidator, BaseModel, StringConstraints
@@ -154,7 +156,40 @@ class Writer:
                 self.session = own
 
         committer: GroupCommit = self.request.app.state.group_commit
-        return committer.submit(member)
+        value = committer.submit(member)
+        self._tell_local()  # committed: here, in the endpoint's thread, not at the close
+        return value
+
+    def must_close_in_thread(self) -> bool:
+        """Whether closing may block: a transaction to commit or roll back, or caches to
+        drop (the forecast cache may wait for a listing rebuild)."""
+        return self.session.in_transaction() or bool(self.touched_pairs) or self.revoked_key
+
+    def close(
+        self, transaction: AbstractContextManager[Session], error: BaseException | None
+    ) -> None:
+        """End the request's own transaction (`Database.write`): commit, or roll back
+        after `error`; give an unanswered Idempotency-Key claim back; once committed, drop
+        what the write made stale in this process, so that its client reads its own write
+        (other processes read it from the change log)."""
+        committed = False
+        try:
+            if error is None:
+                transaction.__exit__(None, None, None)
+                committed = True
+            else:
+                transaction.__exit__(type(error), error, error.__traceback__)
+        finally:
+            if self._claimed and not committed:
+                idempotency.release(self.db, self.who.key_id, self.idempotency_key or "")
+        if committed:
+            self._tell_local()
+
+    def _tell_local(self) -> None:
+        if self.touched_pairs or self.revoked_key:
+            freshness: Freshness = self.request.app.state.freshness
+            freshness.local(Changes(frozenset(self.touched_pairs), keys=self.revoked_key))
+        self.touched_pairs, self.revoked_key = set(), False
 
     def _retry_after(self, record: IdempotencyRecord | None) -> int:
         """Seconds until the first request must have finished or its claim lapses."""
@@ -193,8 +228,10 @@ class Writer:
         return JSONResponse(json.loads(text), status_code=status)
 
 
-def _writer(role_dep: Callable[..., Awaitable[Principal]]) -> Callable[..., Iterator[Writer]]:
-    def dependency(
+def _writer(
+    role_dep: Callable[..., Awaitable[Principal]],
+) -> Callable[..., AsyncIterator[Writer]]:
+    async def dependency(
         request: Request,
         who: Principal = Depends(role_dep),
         idempotency_key: str | None = Header(
@@ -203,32 +240,33 @@ def _writer(role_dep: Callable[..., Awaitable[Principal]]) -> Callable[..., Iter
             max_length=IDEMPOTENCY_HEADER_MAX,
             description="Replays the first response for retries of the same request.",
         ),
-    ) -> Iterator[Writer]:
-        db = get_db(request)
-        freshness: Freshness = request.app.state.freshness
-        writer: Writer | None = None
-        committed = False
+    ) -> AsyncIterator[Writer]:
+        """Entered on the event loop: a session connects only when first used. A write
+        that joins the group commit never uses it, and so leaves the event loop only for
+        its endpoint; under eight concurrent writers, each hop to a worker thread and back
+        was a wait for the GIL that the group's leader held."""
+        transaction = get_db(request).write()
+        session = transaction.__enter__()
+        session.info[ORIGIN] = request.app.state.freshness.origin
+        writer = Writer(
+            request=request,
+            session=session,
+            who=who,
+            db=get_db(request),
+            settings=request.app.state.settings,
+            taxonomy=get_taxonomy(request),
+            idempotency_key=idempotency_key or None,
+        )
         try:
-            with db.write() as session:
-                session.info[ORIGIN] = freshness.origin
-                writer = Writer(
-                    request=request,
-                    session=session,
-                    who=who,
-                    db=db,
-                    settings=request.app.state.settings,
-                    taxonomy=get_taxonomy(request),
-                    idempotency_key=idempotency_key or None,
-                )
-                yield writer
-            committed = True
-        finally:
-            if writer is not None and writer._claimed and not committed:
-                idempotency.release(db, who.key_id, writer.idempotency_key or "")
-        # Committed: what it made stale in this process is dropped before the response, so
-        # the client reads its own write (other processes read it from the change log).
-        if writer is not None and (writer.touched_pairs or writer.revoked_key):
-            freshness.local(Changes(frozenset(writer.touched_pairs), keys=writer.revoked_key))
+            yield writer
+        except BaseException as exc:
+            with anyio.CancelScope(shield=True):  # a client gone mid-write: still roll back
+                await anyio.to_thread.run_sync(writer.close, transaction, exc)
+            raise
+        if writer.must_close_in_thread():
+            await anyio.to_thread.run_sync(writer.close, transaction, None)
+        else:
+            writer.close(transaction, None)
 
     return dependency
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
+from signals.appends import append
 from signals.clock import to_utc, utcnow
 from signals.tables import AuditEntry
 
@@ -26,8 +27,10 @@ def record(
 ) -> None:
     """Append one audit row in the caller's transaction: a Core INSERT, since nothing reads
     the row back in that session and the ORM's unit of work would cost several times the
-    insert itself on every write (group commit runs a group's writes one after another)."""
-    session.connection().execute(
+    insert itself on every write (group commit runs a group's writes one after another,
+    and writes their audit rows in one INSERT: `signals.appends`)."""
+    append(
+        session,
         _INSERT,
         {
             "at": utcnow(),

@@ -12,16 +12,16 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
 from sqlalchemy import func, insert, or_, text
-from sqlmodel import Session, col, select
+from sqlalchemy import select as core_select
+from sqlmodel import Session, select
 
+from signals.appends import append, at_batch_end
 from signals.clock import utcnow
 from signals.db import Database, sqlite_file
 from signals.tables import ChangeEntry
@@ -41,7 +41,6 @@ KEY_CHANGE = "key"
 # The PostgreSQL channel on which every write that adds a change row notifies the probes.
 CHANGE_CHANNEL = "riftcast_changes"
 _NOTIFIED = "riftcast_change_notified"  # session.info: the transaction that has notified
-_BATCH = "riftcast_change_batch"  # session.info: inside `batched_changes`, its ChangeBatch
 _INSERT_CHANGE = insert(ChangeEntry.__table__)  # type: ignore[attr-defined]
 # session.info: the serving app whose writes these are, when that app drops what they make
 # stale itself once they commit (service.freshness: `Freshness.local`). Its rows carry it,
@@ -62,20 +61,21 @@ def note_change(session: Session, pair_id: str | None, kind: str) -> None:
     """Log a change inside the writer's transaction. On PostgreSQL also NOTIFY the probes:
     the server delivers it at commit and drops it on rollback, so a probe hears of exactly
     the committed changes. Once per transaction is enough (repeats would be folded anyway),
-    and saves a round trip per pair of a batch. Inside `batched_changes` the row and the
-    NOTIFY wait for the end of that block."""
+    and saves a round trip per pair of a batch. Inside `batched_appends` the row waits for
+    the end of the block, and so does the NOTIFY: one sent inside a savepoint that then
+    rolls back (a failed write of a group commit) is dropped with it, and the writes after
+    it would go unheard until the next full poll. (The NOTIFY is sent even when the write
+    that asked for it rolled back: a probe then wakes a read that finds nothing.)"""
     origin = session.info.get(ORIGIN)
     row = {"pair_id": pair_id, "kind": kind, "at": utcnow(), "origin": origin}
     if origin is not None and pair_id is not None:
         session.info.setdefault(_NOTED_PAIRS, set()).add(pair_id)
-    batch: ChangeBatch | None = session.info.get(_BATCH)
-    if batch is not None:
-        batch.rows.append(row)
-        return
     # A Core INSERT, not an ORM object: nothing reads the row back in this session, and
     # the unit of work would cost several times the CPU of the insert itself.
-    session.connection().execute(_INSERT_CHANGE, row)
+    append(session, _INSERT_CHANGE, row)
     if session.get_bind().dialect.name != "postgresql":
+        return
+    if at_batch_end(session, CHANGE_CHANNEL, _notify):
         return
     transaction = session.get_transaction()
     if transaction is None or session.info.get(_NOTIFIED) is not transaction:
@@ -89,43 +89,6 @@ def _notify(session: Session) -> None:
     )
 
 
-@dataclass
-class ChangeBatch:
-    """The change rows noted by the writes of one transaction, not yet written."""
-
-    rows: list[dict[str, Any]] = field(default_factory=list)
-
-    def mark(self) -> int:
-        """Where the rows of the write about to run will begin."""
-        return len(self.rows)
-
-    def undo_to(self, mark: int) -> None:
-        """Forget the rows noted since `mark`: that write's savepoint rolled back."""
-        del self.rows[mark:]
-
-
-@contextmanager
-def batched_changes(session: Session) -> Iterator[ChangeBatch]:
-    """Within the block, `note_change` collects its rows; when the block ends normally
-    they are written in one INSERT with, on PostgreSQL, one NOTIFY. For a transaction that
-    runs several writes in savepoints (group commit), the caller drops a failed write's
-    rows (`mark`, `undo_to`). Two things are saved: a statement per write, and the NOTIFY
-    per savepoint — one sent inside a savepoint that then rolls back is dropped with it,
-    and the writes after it would go unheard until the next full poll. (A row noted in a
-    savepoint that rolls back while its write goes on would be written all the same: no
-    write of a group does that.)"""
-    batch = ChangeBatch()
-    session.info[_BATCH] = batch
-    try:
-        yield batch
-    finally:
-        session.info.pop(_BATCH, None)
-    if batch.rows:
-        session.connection().execute(_INSERT_CHANGE, batch.rows)
-        if session.get_bind().dialect.name == "postgresql":
-            _notify(session)
-
-
 def latest_change(session: Session) -> int:
     value = session.exec(select(func.max(ChangeEntry.id))).one()
     return int(value or 0)
@@ -137,6 +100,19 @@ GAP_SECONDS = 120.0
 # At most this many skipped ids are remembered (rolled-back writes leave gaps forever).
 MAX_GAPS = 2_000
 READ_LIMIT = 10_000
+
+
+class ChangeRow(NamedTuple):
+    """What a reader of the change log needs of one row."""
+
+    id: int
+    pair_id: str | None
+    kind: str
+    origin: str | None
+
+
+_CHANGES = ChangeEntry.__table__  # type: ignore[attr-defined]
+_READ_CHANGES = core_select(*(_CHANGES.c[name] for name in ChangeRow._fields))
 
 
 @dataclass
@@ -153,14 +129,16 @@ class ChangeCursor:
     last_id: int = 0
     gaps: dict[int, float] = field(default_factory=dict)  # id -> when first missed
 
-    def read(self, session: Session, now: float) -> list[ChangeEntry]:
-        """The rows committed since the last read, including late ones below `last_id`."""
+    def read(self, session: Session, now: float) -> list[ChangeRow]:
+        """The rows committed since the last read, including late ones below `last_id`.
+        Read as plain rows (a Core select): a serving process reads after every commit,
+        its own included, and ORM objects cost it several times the query."""
         self.gaps = {i: t for i, t in self.gaps.items() if now - t < GAP_SECONDS}
-        newer = col(ChangeEntry.id) > self.last_id
-        where = or_(newer, col(ChangeEntry.id).in_(list(self.gaps))) if self.gaps else newer
-        stmt = select(ChangeEntry).where(where).order_by(col(ChangeEntry.id)).limit(READ_LIMIT)
-        rows = list(session.exec(stmt))
-        seen = {int(r.id or 0) for r in rows}
+        newer = _CHANGES.c.id > self.last_id
+        where = or_(newer, _CHANGES.c.id.in_(list(self.gaps))) if self.gaps else newer
+        stmt = _READ_CHANGES.where(where).order_by(_CHANGES.c.id).limit(READ_LIMIT)
+        rows = [ChangeRow(*row) for row in session.connection().execute(stmt)]
+        seen = {r.id for r in rows}
         top = max(seen, default=self.last_id)
         for missing in range(max(self.last_id + 1, top - MAX_GAPS), top):
             if missing not in seen:

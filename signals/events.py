@@ -19,6 +19,7 @@ from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from signals.appends import append
 from signals.changes import note_change
 from signals.clock import new_id, to_utc, utcnow
 from signals.errors import Conflict, FieldProblem, InvalidInput, NotFound
@@ -100,12 +101,14 @@ def _insert(
 
     The rows go in as one Core INSERT, not as ORM objects through the unit of work: the log
     is append-only, so the session has nothing to track, and a write then costs a fraction
-    of the CPU (the group commit runs its members one after another). The objects returned
-    are built from the same values, detached from the session."""
+    of the CPU (the group commit runs its members one after another). Reports are appended
+    (`signals.appends`): in a group commit, every report of the group goes in as one
+    INSERT at its end. The objects returned are built from the same values, detached from
+    the session."""
     if not superseded:
         session.flush()
         if rows:
-            session.connection().execute(_INSERT_EVENTS, list(rows))
+            append(session, _INSERT_EVENTS, rows)
         return [IndicatorEvent(**row) for row in rows]
     try:
         with session.begin_nested():

@@ -16,6 +16,10 @@ SAVEPOINT per member: the failing member rolls back only its savepoint and recei
 own exception; the others go on. A write may therefore run twice: it must have no effect
 outside the session it is given (its values are only returned once the group commits).
 
+The rows the writes append to the log tables (reports, audit rows, change rows) are
+written once all the members have run, one INSERT per table for the whole group
+(`signals.appends`); when running one by one, each member's inside its savepoint.
+
 A member is answered only after the group's COMMIT returned: if the commit (or anything
 outside the members' own work) fails, every member receives that error and none is
 acknowledged.
@@ -30,7 +34,7 @@ from typing import Generic, TypeVar
 
 from sqlmodel import Session
 
-from signals.changes import ChangeBatch, batched_changes
+from signals.appends import AppendBatch, batched_appends
 
 T = TypeVar("T")
 
@@ -147,16 +151,21 @@ class GroupCommit:
 
     def _all_at_once(self, group: list[_Member[object]]) -> Exception | None:
         """Every member's work in one transaction without savepoints — on PostgreSQL two
-        round trips fewer a write, and members almost never fail — and commit. If a member
-        raises, roll everything back and return its exception (nothing was committed)."""
+        round trips fewer a write, and members almost never fail — then their appended
+        rows, and commit. If a member (or a row it appended) raises, roll everything back
+        and return its exception (nothing was committed)."""
         try:
-            with self._begin() as session, batched_changes(session):
+            with self._begin() as session, batched_appends(session) as appends:
                 session.info[GROUP_MEMO] = {}
                 for member in group:
                     try:
                         member.value = member.work(session)
                     except Exception as exc:
                         raise _MemberFailed(exc) from exc
+                try:  # the rows the members appended: one that breaks a constraint is
+                    appends.write(session)  # a member's failure, found out one by one
+                except Exception as exc:
+                    raise _MemberFailed(exc) from exc
         except _MemberFailed as failed:
             for member in group:
                 member.value = None
@@ -166,10 +175,10 @@ class GroupCommit:
     def _one_by_one(self, group: list[_Member[object]]) -> None:
         """Again, after a member failed: each member's work in a savepoint of its own, so
         that a failing member rolls back only its own writes and gets its own error."""
-        with self._begin() as session, batched_changes(session) as changes:
+        with self._begin() as session, batched_appends(session) as appends:
             session.info[GROUP_MEMO] = {}
             for member in group:
-                _run_member(session, member, changes)
+                _run_member(session, member, appends)
 
 
 class _MemberFailed(Exception):
@@ -180,18 +189,18 @@ class _MemberFailed(Exception):
         self.cause = cause
 
 
-def _run_member(session: Session, member: _Member[object], changes: ChangeBatch) -> None:
-    """`member.work` in a savepoint, flushed inside it so that a constraint its rows break
-    is its own error. Rolling the savepoint back must work, or the group fails."""
-    mark = changes.mark()
+def _run_member(session: Session, member: _Member[object], appends: AppendBatch) -> None:
+    """`member.work` in a savepoint, its rows written inside it so that a constraint they
+    break is its own error. Rolling the savepoint back must work, or the group fails."""
+    mark = appends.mark()
     savepoint = session.begin_nested()
     try:
         member.value = member.work(session)
-        session.flush()
+        appends.write(session)
     except Exception as exc:
         member.value = None
         member.error = exc
-        changes.undo_to(mark)
+        appends.undo_to(mark)
         session.info[GROUP_MEMO].clear()
         savepoint.rollback()  # raises if the transaction itself is broken: the group fails
         return

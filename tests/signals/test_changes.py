@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
+from signals.appends import batched_appends
 from signals.changes import (
     GAP_SECONDS,
     ORIGIN,
@@ -20,7 +21,6 @@ from signals.changes import (
     CommitProbe,
     PostgresProbe,
     SqliteProbe,
-    batched_changes,
     latest_change,
     note_change,
     noted_pairs,
@@ -47,7 +47,7 @@ def test_rows_carry_the_origin_of_the_session_that_noted_them(db: Database) -> N
         s.info[ORIGIN] = "app-1"
         note_change(s, "a--b", "event")
         note_change(s, None, "faction")
-        with batched_changes(s):
+        with batched_appends(s):
             note_change(s, "c--d", "outcome")
         assert noted_pairs(s) == {"a--b", "c--d"}
     with db.write() as s:
