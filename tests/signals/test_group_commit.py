@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event as sa_event
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from signals.db import Database
@@ -191,5 +192,31 @@ def test_a_group_of_good_writes_commits_together_without_savepoints(
     assert [o.value[0].actor for o in outcomes] == ["w0", "w1", "w2", "w3"]
     assert stored_actors(db) == ["first", "w0", "w1", "w2", "w3"]
     assert not [s for s in statements if s.upper().startswith(("SAVEPOINT", "RELEASE"))]
+    # the group's reports and change rows went in as one INSERT each, after every member
+    inserts = [s.split("(")[0].split()[2].strip('"') for s in statements if s.startswith("INSERT")]
+    assert inserts == ["indicator_event", "change_log"]
     with db.read() as s:
         assert s.exec(select(func.count()).select_from(ChangeEntry)).one() == changes_before + 4
+
+
+@pytest.mark.filterwarnings("ignore:Pydantic serializer warnings")  # the unchecked field
+def test_a_row_that_breaks_a_constraint_at_the_groups_end_fails_only_its_write(
+    two_factions: Database, taxonomy: Taxonomy
+) -> None:
+    """The members' rows are written after all of them ran: when the database refuses one
+    (here its CHECK on credibility, for an event that slipped past validation), the group
+    runs again one by one and only the write that appended that row fails, with the
+    database's error; the others commit, with their change rows."""
+    db = two_factions
+    with db.read() as s:
+        changes_before = s.exec(select(func.count()).select_from(ChangeEntry)).one()
+    unchecked = event(actor="incredible").model_copy(update={"credibility": 9})
+    items = [event(actor="good-1"), unchecked, event(actor="good-2")]
+    first, bad, second = _grouped(GroupCommit(db.write), _writes(taxonomy, items))
+
+    assert first.error is None and second.error is None
+    assert isinstance(bad.error, IntegrityError) and bad.value is None
+    assert "credibility" in str(bad.error)
+    assert stored_actors(db) == ["good-1", "good-2"]
+    with db.read() as s:
+        assert s.exec(select(func.count()).select_from(ChangeEntry)).one() == changes_before + 2

@@ -1,0 +1,64 @@
+"""Appended rows: written at once outside a batch; inside one, only when it ends (or is
+asked to write), in one INSERT per table, after which its end actions run once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlmodel import Session, func, select
+
+from signals import audit
+from signals.appends import append, at_batch_end, batched_appends
+from signals.db import Database
+from signals.tables import AuditEntry
+
+_INSERT = audit._INSERT
+
+
+def _row_of(n: int) -> dict[str, Any]:
+    """An audit row: the simplest append-only table."""
+    at = datetime(2025, 1, 1, tzinfo=UTC)
+    return {"at": at, "method": "POST", "route": f"/r/{n}", "status_code": 201, "result": "ok"}
+
+
+def _count(session: Session) -> int:
+    return session.exec(select(func.count()).select_from(AuditEntry)).one()
+
+
+def test_outside_a_batch_a_row_is_written_at_once(db: Database) -> None:
+    with db.write() as s:
+        append(s, _INSERT, _row_of(1))
+        assert _count(s) == 1
+        assert not at_batch_end(s, "nothing", lambda _: None)
+
+
+def test_a_batch_writes_its_rows_at_its_end_in_one_insert_then_its_end_actions(
+    db: Database,
+) -> None:
+    statements: list[str] = []
+    sa_event.listen(db.write_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    ran: list[int] = []
+    with db.write() as s:
+        with batched_appends(s):
+            append(s, _INSERT, _row_of(1))
+            append(s, _INSERT, [_row_of(2), _row_of(3)])
+            at_batch_end(s, "once", lambda _: ran.append(_count(s)))
+            at_batch_end(s, "once", lambda _: ran.append(-1))  # the first one is kept
+            assert _count(s) == 0  # not yet written
+        assert ran == [3]
+    inserts = [x for x in statements if x.startswith("INSERT INTO audit_entry")]
+    assert len(inserts) == 1
+
+
+def test_undo_forgets_the_rows_of_a_write_whose_savepoint_rolled_back(db: Database) -> None:
+    with db.write() as s, batched_appends(s) as batch:
+        append(s, _INSERT, _row_of(1))
+        mark = batch.mark()
+        append(s, _INSERT, [_row_of(2), _row_of(3)])
+        batch.undo_to(mark)
+        append(s, _INSERT, _row_of(4))
+    with db.read() as s:
+        routes = sorted(r.route for r in s.exec(select(AuditEntry)))
+    assert routes == ["/r/1", "/r/4"]
