@@ -19,7 +19,7 @@ at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,10 +36,9 @@ Mark = dict[Insert, int]
 @dataclass
 class AppendBatch:
     """The rows appended in one transaction and not yet written, by INSERT statement (in
-    the order the tables were first appended to), and what runs once they all are."""
+    the order the tables were first appended to)."""
 
     pending: dict[Insert, list[Row]] = field(default_factory=dict)
-    at_end: dict[str, Callable[[Session], None]] = field(default_factory=dict)
 
     def mark(self) -> Mark:
         """Where the rows of the write about to run will begin."""
@@ -75,20 +74,10 @@ def append(session: Session, statement: Insert, rows: Row | Sequence[Row]) -> No
         kept.extend(rows)
 
 
-def at_batch_end(session: Session, key: str, action: Callable[[Session], None]) -> bool:
-    """Run `action` once, after the enclosing batch's rows are written (the first action
-    given under `key` is kept); False, and nothing registered, outside a batch."""
-    batch: AppendBatch | None = session.info.get(_BATCH)
-    if batch is None:
-        return False
-    batch.at_end.setdefault(key, action)
-    return True
-
-
 @contextmanager
 def batched_appends(session: Session) -> Iterator[AppendBatch]:
-    """Collect the appends of the block; write them, then run the end actions, when it
-    ends normally (on an exception nothing is written: the transaction rolls back)."""
+    """Collect the appends of the block; write them when it ends normally (on an exception
+    nothing is written: the transaction rolls back)."""
     batch = AppendBatch()
     session.info[_BATCH] = batch
     try:
@@ -96,5 +85,3 @@ def batched_appends(session: Session) -> Iterator[AppendBatch]:
     finally:
         session.info.pop(_BATCH, None)
     batch.write(session)
-    for action in batch.at_end.values():
-        action(session)

@@ -17,11 +17,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
-from sqlalchemy import func, insert, or_, text
+from sqlalchemy import func, insert, or_
 from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
-from signals.appends import append, at_batch_end
+from signals.appends import append
 from signals.clock import utcnow
 from signals.db import Database, sqlite_file
 from signals.tables import ChangeEntry
@@ -38,9 +38,9 @@ RUN_CHANGE = "run"
 KEY_CHANGE = "key"
 
 
-# The PostgreSQL channel on which every write that adds a change row notifies the probes.
+# The PostgreSQL channel on which every insert into the change log notifies the probes (a
+# trigger: migration 0005).
 CHANGE_CHANNEL = "riftcast_changes"
-_NOTIFIED = "riftcast_change_notified"  # session.info: the transaction that has notified
 _INSERT_CHANGE = insert(ChangeEntry.__table__)  # type: ignore[attr-defined]
 # session.info: the serving app whose writes these are, when that app drops what they make
 # stale itself once they commit (service.freshness: `Freshness.local`). Its rows carry it,
@@ -58,14 +58,10 @@ def noted_pairs(session: Session) -> set[str]:
 
 
 def note_change(session: Session, pair_id: str | None, kind: str) -> None:
-    """Log a change inside the writer's transaction. On PostgreSQL also NOTIFY the probes:
-    the server delivers it at commit and drops it on rollback, so a probe hears of exactly
-    the committed changes. Once per transaction is enough (repeats would be folded anyway),
-    and saves a round trip per pair of a batch. Inside `batched_appends` the row waits for
-    the end of the block, and so does the NOTIFY: one sent inside a savepoint that then
-    rolls back (a failed write of a group commit) is dropped with it, and the writes after
-    it would go unheard until the next full poll. (The NOTIFY is sent even when the write
-    that asked for it rolled back: a probe then wakes a read that finds nothing.)"""
+    """Log a change inside the writer's transaction (inside `batched_appends`, at the end
+    of the block). On PostgreSQL the insert itself wakes the probes: a trigger on the table
+    sends the NOTIFY, which the server delivers at commit and drops on rollback, so a probe
+    hears of exactly the committed changes (migration 0005)."""
     origin = session.info.get(ORIGIN)
     row = {"pair_id": pair_id, "kind": kind, "at": utcnow(), "origin": origin}
     if origin is not None and pair_id is not None:
@@ -73,20 +69,6 @@ def note_change(session: Session, pair_id: str | None, kind: str) -> None:
     # A Core INSERT, not an ORM object: nothing reads the row back in this session, and
     # the unit of work would cost several times the CPU of the insert itself.
     append(session, _INSERT_CHANGE, row)
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    if at_batch_end(session, CHANGE_CHANNEL, _notify):
-        return
-    transaction = session.get_transaction()
-    if transaction is None or session.info.get(_NOTIFIED) is not transaction:
-        _notify(session)
-        session.info[_NOTIFIED] = session.get_transaction()
-
-
-def _notify(session: Session) -> None:
-    session.connection().execute(
-        text("SELECT pg_notify(:channel, '')"), {"channel": CHANGE_CHANNEL}
-    )
 
 
 def latest_change(session: Session) -> int:

@@ -1,5 +1,5 @@
 """Appended rows: written at once outside a batch; inside one, only when it ends (or is
-asked to write), in one INSERT per table, after which its end actions run once."""
+asked to write), in one INSERT per table."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import event as sa_event
 from sqlmodel import Session, func, select
 
 from signals import audit
-from signals.appends import append, at_batch_end, batched_appends
+from signals.appends import append, batched_appends
 from signals.db import Database
 from signals.tables import AuditEntry
 
@@ -31,23 +31,19 @@ def test_outside_a_batch_a_row_is_written_at_once(db: Database) -> None:
     with db.write() as s:
         append(s, _INSERT, _row_of(1))
         assert _count(s) == 1
-        assert not at_batch_end(s, "nothing", lambda _: None)
 
 
-def test_a_batch_writes_its_rows_at_its_end_in_one_insert_then_its_end_actions(
+def test_a_batch_writes_its_rows_at_its_end_in_one_insert(
     db: Database,
 ) -> None:
     statements: list[str] = []
     sa_event.listen(db.write_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-    ran: list[int] = []
     with db.write() as s:
         with batched_appends(s):
             append(s, _INSERT, _row_of(1))
             append(s, _INSERT, [_row_of(2), _row_of(3)])
-            at_batch_end(s, "once", lambda _: ran.append(_count(s)))
-            at_batch_end(s, "once", lambda _: ran.append(-1))  # the first one is kept
             assert _count(s) == 0  # not yet written
-        assert ran == [3]
+        assert _count(s) == 3
     inserts = [x for x in statements if x.startswith("INSERT INTO audit_entry")]
     assert len(inserts) == 1
 

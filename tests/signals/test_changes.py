@@ -169,6 +169,22 @@ def test_the_probe_hears_a_commit_by_another_connection(db: Database) -> None:
         probe.close()
 
 
+def test_any_insert_into_the_change_log_wakes_the_probe(db: Database) -> None:
+    """Whoever inserts a change row — here plain SQL, not `note_change` — the probe hears
+    it once committed: on PostgreSQL the table's trigger sends the NOTIFY (migration
+    0005), not the writer."""
+    probe = _open_probe(db)
+    try:
+        assert _silent(probe)
+        with db.write() as s:
+            s.connection().exec_driver_sql(
+                "INSERT INTO change_log (pair_id, kind, at) VALUES ('raw', 'event', '2025-01-01')"
+            )
+        assert _heard(probe)
+    finally:
+        probe.close()
+
+
 def test_the_probe_is_silent_when_nothing_is_committed(db: Database) -> None:
     probe = _open_probe(db)
     try:

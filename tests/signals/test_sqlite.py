@@ -73,9 +73,28 @@ def _schema(settings: Settings) -> dict[str, set[str]]:
         db.dispose()
 
 
+def _triggers(settings: Settings) -> set[str]:
+    """The names of the database's own triggers."""
+    db = Database(settings)
+    try:
+        with db.read() as s:
+            query = (
+                "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+                if db.is_sqlite
+                else "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+            )
+            return set(s.connection().exec_driver_sql(query).scalars())
+    finally:
+        db.dispose()
+
+
 def test_migrations_go_up_and_down(settings: Settings) -> None:
     url = settings.resolved_database_url
-    assert current_revision(url) == head_revision(url) == "0004"
+    notifies = not url.startswith("sqlite")  # PostgreSQL's probes are woken by a trigger
+    assert current_revision(url) == head_revision(url) == "0005"
+    assert ("change_log_notify" in _triggers(settings)) == notifies
+    downgrade(url, "0004")
+    assert "change_log_notify" not in _triggers(settings)
     downgrade(url, "0003")
     assert "origin" not in _schema(settings)["change_log"]
     downgrade(url, "0002")
@@ -89,6 +108,7 @@ def test_migrations_go_up_and_down(settings: Settings) -> None:
     assert {"faction", "pair", "indicator_event", "outcome", "model_run"} <= set(schema)
     assert {"forecast_ledger", "ledger_horizon", "ledger_score"} <= set(schema)
     assert "ended_on" in schema["indicator_event"] and "origin" in schema["change_log"]
+    assert ("change_log_notify" in _triggers(settings)) == notifies
 
 
 def _turn_is_free(settings: Settings) -> bool:
