@@ -150,15 +150,19 @@ def _future_logit(
 
 
 def _within(logit: np.ndarray, steps: np.ndarray) -> np.ndarray:
-    """(..., S) step log-odds → (..., H) P(rupture within each horizon, in steps)."""
-    n_steps = logit.shape[-1]
+    """(..., S) step log-odds → (..., H) P(rupture within each horizon, in steps): the
+    survival of a horizon of 2.5 steps is that of steps 0 and 1 in full and of step 2 for
+    half of it, so each horizon's log-survival is a weighted sum of the steps' — one matrix
+    product for all the horizons, rather than a cumulative sum of every draw's steps."""
     log_survive = -np.logaddexp(0.0, logit)  # log(1 - h), stable
-    zeros = np.zeros((*logit.shape[:-1], 1))
-    cum = np.concatenate([zeros, np.cumsum(log_survive, axis=-1)], axis=-1)
-    full = np.floor(steps).astype(np.int64)
-    frac = steps - full
-    partial = np.where(full < n_steps, frac, 0.0) * log_survive[..., np.minimum(full, n_steps - 1)]
-    return -np.expm1(cum[..., full] + partial)
+    return -np.expm1(log_survive @ _horizon_weights(steps, logit.shape[-1]))
+
+
+def _horizon_weights(steps: np.ndarray, n_steps: int) -> np.ndarray:
+    """(S, H): how much of step s lies within horizon h (1, the fraction, or 0)."""
+    step = np.arange(n_steps, dtype=np.float64)[:, None]
+    full = np.floor(steps)[None, :]
+    return np.where(step < full, 1.0, np.where(step == full, steps[None, :] - full, 0.0))
 
 
 def _steps(horizons_days: Sequence[int], step_days: float) -> tuple[np.ndarray, int]:

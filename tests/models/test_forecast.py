@@ -40,10 +40,13 @@ def test_probability_never_decreases_with_the_horizon_for_any_draw(
 
 
 def test_partial_week_is_counted_fractionally() -> None:
+    """A constant weekly hazard h: survival over d days is (1 - h)^(d/7), for a horizon
+    inside the first week, on a week's boundary, within a week and at the last step."""
     alpha, beta = np.array([-3.0]), np.zeros((1, 3))
     h = 1 / (1 + np.exp(3.0))
-    (p7, p10) = horizon_draws(alpha, beta, np.zeros(3), HL, [7, 10])[0]
-    assert np.isclose(p7, h) and np.isclose(1 - p10, (1 - h) ** (10 / 7))
+    days = [3, 7, 10, 364, 365]
+    survival = 1 - horizon_draws(alpha, beta, np.zeros(3), HL, days)[0]
+    assert np.allclose(survival, (1 - h) ** (np.array(days) / 7), rtol=1e-12)
 
 
 def test_summary_carries_interval_and_phrase() -> None:
