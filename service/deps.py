@@ -18,7 +18,7 @@ from typing import Annotated, Any, TypeVar
 
 import anyio
 from fastapi import Depends, Header, Path, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import AfterValidator, BaseModel, StringConstraints
 from sqlmodel import Session
 
@@ -206,7 +206,7 @@ class Writer:
         result: str,
         object_id: str | None = None,
         revoked_key: bool = False,
-    ) -> JSONResponse:
+    ) -> Response:
         """Record the audit row and the idempotency record in this transaction; answer.
         The pairs the transaction wrote (as its change rows name them) and `revoked_key`
         are what this process drops once it has committed (`Freshness.local`)."""
@@ -225,7 +225,9 @@ class Writer:
             idempotency.complete(self.session, self.who.key_id, self.idempotency_key, status, text)
         self.touched_pairs |= noted_pairs(self.session)
         self.revoked_key |= revoked_key
-        return JSONResponse(json.loads(text), status_code=status)
+        # The text stored for replays, sent as it is (not parsed and encoded again): a
+        # retry with the same Idempotency-Key gets the very same bytes.
+        return Response(text, status_code=status, media_type="application/json")
 
 
 def _writer(
