@@ -78,22 +78,17 @@ def _table(model: type[SQLModel]) -> Table:
     return model.__table__  # type: ignore[attr-defined,no-any-return]
 
 
-def _insert_ignore(
-    session: Session, table: Any, rows: dict[str, Any] | list[dict[str, Any]]
-) -> int:
-    """INSERT … ON CONFLICT DO NOTHING on either database: a row another process wrote
-    first is left as it is. For one row, 1 if it was inserted and 0 if not (RETURNING
-    says so on both databases, where a driver's rowcount may not); for many, how many
-    were offered."""
+def _insert_ignore(session: Session, table: Any, rows: list[dict[str, Any]]) -> set[Any]:
+    """INSERT … ON CONFLICT DO NOTHING on either database, as one statement: rows another
+    process wrote first are left as they are. The primary keys of the rows inserted
+    (RETURNING says so on both databases, where a driver's rowcount may not)."""
+    if not rows:
+        return set()
     dialect = session.get_bind().dialect.name
     make = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = make(table).on_conflict_do_nothing()
-    if isinstance(rows, dict):
-        returning = stmt.returning(*table.primary_key.columns)
-        return len(session.connection().execute(returning, rows).all())
-    if rows:
-        session.connection().execute(stmt, rows)
-    return len(rows)
+    stmt = make(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
+    found = session.connection().execute(stmt, rows)
+    return {row[0] if len(row) == 1 else tuple(row) for row in found}
 
 
 def latest_entry(session: Session, pair_id: str) -> LedgerEntry | None:
@@ -126,10 +121,14 @@ def append(
 ) -> list[LedgerEntry]:
     """Write each forecast whose ETag differs from its pair's latest entry; the entries
     written. A forecast another process wrote first (same ETag), or a second snapshot of
-    a pair on one day, is skipped by the database, not raised."""
+    a pair on one day, is skipped by the database, not raised. The entries go in as one
+    INSERT and their horizons as another: the recorder writes a pair's every served
+    forecast since its last pass at once (hundreds under a stream of writes), and on SQLite
+    a statement each held the write lock that the analysts' writes wait for."""
     now = now or utcnow()
-    written: list[LedgerEntry] = []
     latest: dict[str, LedgerEntry | None] = {}
+    entries: list[LedgerEntry] = []
+    horizons: list[dict[str, Any]] = []
     for item in items:
         if item.pair_id not in latest:
             latest[item.pair_id] = latest_entry(session, item.pair_id)
@@ -150,28 +149,26 @@ def append(
             kind=kind,
             snapshot_on=item.made_on if kind == SNAPSHOT else None,
         )
-        values = row.model_dump()
-        if not _insert_ignore(session, _table(LedgerEntry), values):
-            continue
-        session.connection().execute(
-            insert(_table(LedgerHorizon)),
-            [
-                {
-                    "entry_id": row.id,
-                    "horizon_days": h.horizon_days,
-                    "pair_id": item.pair_id,
-                    "window_start": item.made_on,
-                    "window_end": item.made_on + timedelta(days=h.horizon_days),
-                    "probability": h.probability,
-                    "lower": h.lower,
-                    "upper": h.upper,
-                }
-                for h in item.horizons
-            ],
-        )
-        latest[item.pair_id] = row
-        written.append(row)
-    return written
+        horizons += [
+            {
+                "entry_id": row.id,
+                "horizon_days": h.horizon_days,
+                "pair_id": item.pair_id,
+                "window_start": item.made_on,
+                "window_end": item.made_on + timedelta(days=h.horizon_days),
+                "probability": h.probability,
+                "lower": h.lower,
+                "upper": h.upper,
+            }
+            for h in item.horizons
+        ]
+        latest[item.pair_id] = row  # what the pair's next forecast of the batch follows
+        entries.append(row)
+    inserted = _insert_ignore(session, _table(LedgerEntry), [e.model_dump() for e in entries])
+    kept = [h for h in horizons if h["entry_id"] in inserted]
+    if kept:
+        session.connection().execute(insert(_table(LedgerHorizon)), kept)
+    return [e for e in entries if e.id in inserted]
 
 
 # -- scoring -------------------------------------------------------------------------------

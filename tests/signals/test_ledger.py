@@ -9,6 +9,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import func, select
@@ -18,7 +19,7 @@ from signals.db import Database
 from signals.factions import ensure_pair
 from signals.outcomes import record_outcomes
 from signals.schemas import OutcomeIn
-from signals.tables import LedgerEntry, LedgerScore
+from signals.tables import LedgerEntry, LedgerHorizon, LedgerScore
 from signals.taxonomy import Taxonomy
 
 PAIR = "north--south"
@@ -92,9 +93,34 @@ def test_an_entry_per_new_etag_and_one_snapshot_a_day(pair_db: Database) -> None
         row = _entries(pair_db)[1].model_dump()
         dup_etag = {**row, "id": "X" * 26, "kind": "change", "snapshot_on": None}
         dup_day = {**row, "id": "Y" * 26, "etag": '"other"'}
-        assert ledger._insert_ignore(s, LedgerEntry.__table__, dup_etag) == 0
-        assert ledger._insert_ignore(s, LedgerEntry.__table__, dup_day) == 0
-    assert len(_entries(pair_db)) == 3
+        fresh = {**dup_etag, "id": "Z" * 26, "etag": '"d"'}
+        # in one statement: the duplicates skipped, the new row written, and said so
+        inserted = ledger._insert_ignore(s, LedgerEntry.__table__, [dup_etag, dup_day, fresh])
+        assert inserted == {"Z" * 26}
+    assert sorted(e.etag for e in _entries(pair_db)) == ['"a"', '"b"', '"c"', '"d"']
+
+
+def test_many_forecasts_go_in_as_one_insert_of_entries_and_one_of_horizons(
+    pair_db: Database,
+) -> None:
+    """The recorder writes every forecast served since its last pass at once: two
+    statements for them all (on SQLite each statement held the write lock analysts wait
+    for), each entry with its horizons, each a change after the one before."""
+    statements: list[str] = []
+    sa_event.listen(
+        pair_db.write_engine, "before_cursor_execute", lambda *a: statements.append(a[2])
+    )
+    items = [served(date(2024, 1, 1), f'"e{i}"', p30=0.1 + i / 1000) for i in range(50)]
+    with pair_db.write() as s:
+        written = ledger.append(s, items)
+    assert [e.etag for e in written] == [f'"e{i}"' for i in range(50)]
+    assert {e.kind for e in written} == {"change"}
+    inserts = [x.split("(")[0].split()[2].strip('"') for x in statements if x.startswith("INSERT")]
+    assert inserts == ["forecast_ledger", "ledger_horizon"]
+    with pair_db.read() as s:
+        rows = s.exec(select(LedgerHorizon.entry_id, LedgerHorizon.probability)).all()
+    by_entry = {e.id: e.etag for e in written}
+    assert len(rows) == 100 and {by_entry[r[0]] for r in rows} == set(by_entry.values())
 
 
 def test_concurrent_writers_of_one_forecast_write_it_once(pair_db: Database) -> None:
