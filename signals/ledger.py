@@ -136,7 +136,9 @@ def append(
         if previous is not None and previous.etag == item.etag:
             continue
         kind = _kind(previous, item)
-        row = LedgerEntry(
+        # built without validation (the values are the served forecast's, already checked,
+        # and the table's constraints check them again): a recorder's pass builds hundreds
+        row = LedgerEntry.model_construct(
             id=new_id(),
             pair_id=item.pair_id,
             made_at=now,
@@ -164,7 +166,9 @@ def append(
         ]
         latest[item.pair_id] = row  # what the pair's next forecast of the batch follows
         entries.append(row)
-    inserted = _insert_ignore(session, _table(LedgerEntry), [e.model_dump() for e in entries])
+    columns = _table(LedgerEntry).columns.keys()
+    rows = [{c: getattr(e, c) for c in columns} for e in entries]
+    inserted = _insert_ignore(session, _table(LedgerEntry), rows)
     kept = [h for h in horizons if h["entry_id"] in inserted]
     if kept:
         session.connection().execute(insert(_table(LedgerHorizon)), kept)
