@@ -5,7 +5,7 @@ The group commit runs the writes of a group one after another in one transaction
 PostgreSQL each of those INSERTs was a round trip that every later write of the group
 waited on: three per write, most of a group's time. Inside `batched_appends(session)` an
 `append` is collected instead, and the rows are written when the block ends — one
-multi-row INSERT per table (one round trip each, psycopg pipelines an executemany) — or
+multi-row INSERT per table (one round trip each) — or
 when the caller asks (`AppendBatch.write`), as the group commit does inside each savepoint
 once a write of the group has failed, so that a row that breaks a constraint is the error
 of the write that appended it.
