@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event as sa_event
+from sqlalchemy import insert
 from sqlmodel import Session, func, select
 
-from signals import audit
 from signals.appends import append, batched_appends
 from signals.db import Database
 from signals.tables import AuditEntry
 
-_INSERT = audit._INSERT
+_INSERT = insert(AuditEntry.__table__)  # type: ignore[attr-defined]
 
 
 def _row_of(n: int) -> dict[str, Any]:
