@@ -112,3 +112,15 @@ def failing_commit(db: Database) -> Iterator[Session]:
     with db.write() as session:
         sa_event.listen(session, "before_commit", refuse)
         yield session
+
+
+def recorded_statements(db: Database) -> list[str]:
+    """Every statement the write engine sends from now on, in order (a list that fills)."""
+    statements: list[str] = []
+    sa_event.listen(db.write_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    return statements
+
+
+def inserted_tables(statements: list[str]) -> list[str]:
+    """The table each INSERT among `statements` writes, in order."""
+    return [s.split("(")[0].split()[2].strip('"') for s in statements if s.startswith("INSERT")]

@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event as sa_event
 from sqlalchemy import insert
 from sqlmodel import Session, func, select
 
 from signals.appends import append, batched_appends
 from signals.db import Database
 from signals.tables import AuditEntry
+from tests.factories import inserted_tables, recorded_statements
 
 _INSERT = insert(AuditEntry.__table__)  # type: ignore[attr-defined]
 
@@ -36,16 +36,14 @@ def test_outside_a_batch_a_row_is_written_at_once(db: Database) -> None:
 def test_a_batch_writes_its_rows_at_its_end_in_one_insert(
     db: Database,
 ) -> None:
-    statements: list[str] = []
-    sa_event.listen(db.write_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    statements = recorded_statements(db)
     with db.write() as s:
         with batched_appends(s):
             append(s, _INSERT, _row_of(1))
             append(s, _INSERT, [_row_of(2), _row_of(3)])
             assert _count(s) == 0  # not yet written
         assert _count(s) == 3
-    inserts = [x for x in statements if x.startswith("INSERT INTO audit_entry")]
-    assert len(inserts) == 1
+    assert inserted_tables(statements) == ["audit_entry"]
 
 
 def test_undo_forgets_the_rows_of_a_write_whose_savepoint_rolled_back(db: Database) -> None:

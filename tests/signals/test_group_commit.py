@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
@@ -25,7 +24,12 @@ from signals.group_commit import GroupCommit
 from signals.schemas import EventIn
 from signals.tables import ChangeEntry, IndicatorEvent
 from signals.taxonomy import Taxonomy
-from tests.factories import failing_commit, stored_actors
+from tests.factories import (
+    failing_commit,
+    inserted_tables,
+    recorded_statements,
+    stored_actors,
+)
 from tests.signals.conftest import event
 from tests.signals.test_changes import _heard, _open_probe
 
@@ -180,12 +184,7 @@ def test_a_group_of_good_writes_commits_together_without_savepoints(
         record_events(s, taxonomy, [event(actor="first")], by="ana")
     with db.read() as s:
         changes_before = s.exec(select(func.count()).select_from(ChangeEntry)).one()
-    statements: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    sa_event.listen(db.write_engine, "before_cursor_execute", seen)
+    statements = recorded_statements(db)
     items = [event(actor=f"w{i}") for i in range(4)]
     outcomes = _grouped(GroupCommit(db.write), _writes(taxonomy, items))
 
@@ -193,8 +192,7 @@ def test_a_group_of_good_writes_commits_together_without_savepoints(
     assert stored_actors(db) == ["first", "w0", "w1", "w2", "w3"]
     assert not [s for s in statements if s.upper().startswith(("SAVEPOINT", "RELEASE"))]
     # the group's reports and change rows went in as one INSERT each, after every member
-    inserts = [s.split("(")[0].split()[2].strip('"') for s in statements if s.startswith("INSERT")]
-    assert inserts == ["indicator_event", "change_log"]
+    assert inserted_tables(statements) == ["indicator_event", "change_log"]
     with db.read() as s:
         assert s.exec(select(func.count()).select_from(ChangeEntry)).one() == changes_before + 4
 

@@ -9,7 +9,6 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import event as sa_event
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import func, select
@@ -21,6 +20,7 @@ from signals.outcomes import record_outcomes
 from signals.schemas import OutcomeIn
 from signals.tables import LedgerEntry, LedgerHorizon, LedgerScore
 from signals.taxonomy import Taxonomy
+from tests.factories import inserted_tables, recorded_statements
 
 PAIR = "north--south"
 KNOWN = datetime(2024, 1, 1, 9, tzinfo=UTC)
@@ -106,17 +106,13 @@ def test_many_forecasts_go_in_as_one_insert_of_entries_and_one_of_horizons(
     """The recorder writes every forecast served since its last pass at once: two
     statements for them all (on SQLite each statement held the write lock analysts wait
     for), each entry with its horizons, each a change after the one before."""
-    statements: list[str] = []
-    sa_event.listen(
-        pair_db.write_engine, "before_cursor_execute", lambda *a: statements.append(a[2])
-    )
+    statements = recorded_statements(pair_db)
     items = [served(date(2024, 1, 1), f'"e{i}"', p30=0.1 + i / 1000) for i in range(50)]
     with pair_db.write() as s:
         written = ledger.append(s, items)
     assert [e.etag for e in written] == [f'"e{i}"' for i in range(50)]
     assert {e.kind for e in written} == {"change"}
-    inserts = [x.split("(")[0].split()[2].strip('"') for x in statements if x.startswith("INSERT")]
-    assert inserts == ["forecast_ledger", "ledger_horizon"]
+    assert inserted_tables(statements) == ["forecast_ledger", "ledger_horizon"]
     with pair_db.read() as s:
         rows = s.exec(select(LedgerHorizon.entry_id, LedgerHorizon.probability)).all()
     by_entry = {e.id: e.etag for e in written}
