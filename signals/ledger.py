@@ -128,6 +128,7 @@ def append(
     now = now or utcnow()
     latest: dict[str, LedgerEntry | None] = {}
     entries: list[LedgerEntry] = []
+    rows: list[dict[str, Any]] = []  # the entries' columns, as inserted
     horizons: list[dict[str, Any]] = []
     for item in items:
         if item.pair_id not in latest:
@@ -136,21 +137,23 @@ def append(
         if previous is not None and previous.etag == item.etag:
             continue
         kind = _kind(previous, item)
+        values: dict[str, Any] = {
+            "id": new_id(),
+            "pair_id": item.pair_id,
+            "made_at": now,
+            "made_on": item.made_on,
+            "as_of": to_utc(item.as_of),
+            "run_id": item.run_id,
+            "status": item.status,
+            "taxonomy_version": item.taxonomy_version,
+            "etag": item.etag,
+            "kind": kind,
+            "snapshot_on": item.made_on if kind == SNAPSHOT else None,
+        }
         # built without validation (the values are the served forecast's, already checked,
         # and the table's constraints check them again): a recorder's pass builds hundreds
-        row = LedgerEntry.model_construct(
-            id=new_id(),
-            pair_id=item.pair_id,
-            made_at=now,
-            made_on=item.made_on,
-            as_of=to_utc(item.as_of),
-            run_id=item.run_id,
-            status=item.status,
-            taxonomy_version=item.taxonomy_version,
-            etag=item.etag,
-            kind=kind,
-            snapshot_on=item.made_on if kind == SNAPSHOT else None,
-        )
+        row = LedgerEntry.model_construct(**values)
+        rows.append(values)
         horizons += [
             {
                 "entry_id": row.id,
@@ -166,8 +169,6 @@ def append(
         ]
         latest[item.pair_id] = row  # what the pair's next forecast of the batch follows
         entries.append(row)
-    columns = _table(LedgerEntry).columns.keys()
-    rows = [{c: getattr(e, c) for c in columns} for e in entries]
     inserted = _insert_ignore(session, _table(LedgerEntry), rows)
     kept = [h for h in horizons if h["entry_id"] in inserted]
     if kept:
