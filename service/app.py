@@ -25,6 +25,7 @@ from service.briefs import BriefCache
 from service.cache import ForecastCache
 from service.concurrency import Slots
 from service.fastpath import ForecastFastPath
+from service.fastwrite import EventFastPath
 from service.forecasting.forecaster import Forecaster
 from service.forecasting.ledger import LedgerRecorder
 from service.freshness import ChangePoller, Freshness
@@ -133,6 +134,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         blas.restore_original_limits()
         await anyio.to_thread.run_sync(worker.stop)
         await anyio.to_thread.run_sync(recorder.stop)
+        await anyio.to_thread.run_sync(app.state.group_commit.close)
         poller.close()
         db.dispose()
 
@@ -190,6 +192,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Outermost last: metrics see every response, including 413s and security headers.
     app.add_middleware(ForecastFastPath)
+    app.add_middleware(EventFastPath)
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(RefuseNulMiddleware)
     if settings.cors_origins:

@@ -241,6 +241,11 @@ class ForecastCache:
             self._start_rebuilds([key])
         return self._await_listing(key, version, timeout=None)
 
+    def rebuilding_listings(self) -> bool:
+        """Whether a listing is being rebuilt (`wait_for_listings` would block)."""
+        with self._lock:
+            return bool(self._rebuilding)
+
     def wait_for_listings(self, timeout: float = LISTING_WAIT_SECONDS) -> None:
         """Block until every listing being rebuilt includes what was committed before this
         call (a write, before it is answered: its client then reads it in the listing)."""

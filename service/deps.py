@@ -135,30 +135,49 @@ class Writer:
 
     def joined(self, work: Callable[[], T]) -> T:
         """Run `work` — which writes through `self.session` and answers with `done` — in
-        the process's group commit: in a savepoint of one transaction shared with the
-        writes that arrive meanwhile (one commit, one fsync for all), returning only once
-        that transaction has committed. A `work` that raises rolls back its own writes
-        only; a failed commit raises here for every write of the group. `work` may run
-        twice (again, in a savepoint, when another write of its group failed): it must act
-        only through the session. Call it before touching the session: the request's own
-        transaction must not be open (on SQLite it would hold the write lock the group
-        needs)."""
+        the process's group commit: in one transaction shared with the writes that arrive
+        meanwhile (one commit, one fsync for all), returning only once that transaction has
+        committed and this process has dropped what it made stale. A `work` that raises
+        rolls back its own writes only; a failed commit raises here for every write of the
+        group. `work` may run twice (again, in a savepoint, when another write of its group
+        failed): it must act only through the session. Call it before touching the
+        session: the request's own transaction must not be open (on SQLite it would hold
+        the write lock the group needs). Blocks: for a worker thread."""
+        value = self._committer().submit(self._member(work), then=self._tell_local)
+        self._cache().wait_for_listings()
+        return value
+
+    async def joined_async(self, work: Callable[[], T]) -> T:
+        """`joined` from the event loop, which serves other requests while it waits (and
+        leaves it only while a listing it must wait for is being rebuilt)."""
+        value = await self._committer().run(self._member(work), then=self._tell_local)
+        cache = self._cache()
+        if cache.rebuilding_listings():
+            await anyio.to_thread.run_sync(cache.wait_for_listings)
+        return value
+
+    def _cache(self) -> ForecastCache:
+        return self.request.app.state.cache  # type: ignore[no-any-return]
+
+    def _committer(self) -> GroupCommit:
         if self.session.in_transaction():
             raise RuntimeError("a joined write must not open the request's own transaction")
+        return self.request.app.state.group_commit  # type: ignore[no-any-return]
+
+    def _member(self, work: Callable[[], T]) -> Callable[[Session], T]:
+        """`work` as a member of a group: run on the group's session, in the committer's
+        thread (the request waits meanwhile: nothing races on `self.session`)."""
         own = self.session
 
         def member(session: Session) -> T:
             session.info[ORIGIN] = own.info.get(ORIGIN)  # the group's writes are this app's
-            self.session = session  # the request's thread waits meanwhile: nothing races
+            self.session = session
             try:
                 return work()
             finally:
                 self.session = own
 
-        committer: GroupCommit = self.request.app.state.group_commit
-        value = committer.submit(member)
-        self._tell_local()  # committed: here, in the endpoint's thread, not at the close
-        return value
+        return member
 
     def must_close_in_thread(self) -> bool:
         """Whether closing may block: a transaction to commit or roll back, or caches to
@@ -184,8 +203,14 @@ class Writer:
                 idempotency.release(self.db, self.who.key_id, self.idempotency_key or "")
         if committed:
             self._tell_local()
+            self._cache().wait_for_listings()
 
     def _tell_local(self) -> None:
+        """Right after the commit: drop what the write made stale in this process (other
+        processes read it from the change log). The client is then answered once the
+        listings being rebuilt include its write (`ForecastCache.wait_for_listings`), so
+        it reads its own write there too; pollers are served the previous ones
+        meanwhile."""
         if self.touched_pairs or self.revoked_key:
             freshness: Freshness = self.request.app.state.freshness
             freshness.local(Changes(frozenset(self.touched_pairs), keys=self.revoked_key))
@@ -230,6 +255,44 @@ class Writer:
         return Response(text, status_code=status, media_type="application/json")
 
 
+def open_writer(
+    request: Request, who: Principal, idempotency_key: str | None
+) -> tuple[Writer, AbstractContextManager[Session]]:
+    """A write request's context and its own transaction (`Database.write`, entered: its
+    session connects only when first used; a joined write never uses it). End it with
+    `end_write`. Entered on the event loop, by the route's dependency and the fast path."""
+    db = get_db(request)
+    transaction = db.write()
+    session = transaction.__enter__()
+    session.info[ORIGIN] = request.app.state.freshness.origin
+    writer = Writer(
+        request=request,
+        session=session,
+        who=who,
+        db=db,
+        settings=request.app.state.settings,
+        taxonomy=get_taxonomy(request),
+        idempotency_key=idempotency_key or None,
+    )
+    return writer, transaction
+
+
+async def end_write(
+    writer: Writer, transaction: AbstractContextManager[Session], error: BaseException | None
+) -> None:
+    """Close a write request (`Writer.close`), in a worker thread only when that may block:
+    a request that leaves the event loop once, for its endpoint, rather than three times
+    (when a write's dependency entry and close ran in worker threads too) took ~470
+    single-event POSTs a second on PostgreSQL with eight writers instead of ~250."""
+    if error is not None:
+        with anyio.CancelScope(shield=True):  # a client gone mid-write: still roll back
+            await anyio.to_thread.run_sync(writer.close, transaction, error)
+    elif writer.must_close_in_thread():
+        await anyio.to_thread.run_sync(writer.close, transaction, None)
+    else:
+        writer.close(transaction, None)
+
+
 def _writer(
     role_dep: Callable[..., Awaitable[Principal]],
 ) -> Callable[..., AsyncIterator[Writer]]:
@@ -243,34 +306,13 @@ def _writer(
             description="Replays the first response for retries of the same request.",
         ),
     ) -> AsyncIterator[Writer]:
-        """Entered on the event loop: a session connects only when first used. A write
-        that joins the group commit never uses it, and then leaves the event loop once,
-        for its endpoint, rather than three times (this dependency's entry and close ran
-        in worker threads too): with eight concurrent writers, a timed server took ~250
-        single-event POSTs a second on PostgreSQL with the three hops, ~470 with one."""
-        db = get_db(request)
-        transaction = db.write()
-        session = transaction.__enter__()
-        session.info[ORIGIN] = request.app.state.freshness.origin
-        writer = Writer(
-            request=request,
-            session=session,
-            who=who,
-            db=db,
-            settings=request.app.state.settings,
-            taxonomy=get_taxonomy(request),
-            idempotency_key=idempotency_key or None,
-        )
+        writer, transaction = open_writer(request, who, idempotency_key)
         try:
             yield writer
         except BaseException as exc:
-            with anyio.CancelScope(shield=True):  # a client gone mid-write: still roll back
-                await anyio.to_thread.run_sync(writer.close, transaction, exc)
+            await end_write(writer, transaction, exc)
             raise
-        if writer.must_close_in_thread():
-            await anyio.to_thread.run_sync(writer.close, transaction, None)
-        else:
-            writer.close(transaction, None)
+        await end_write(writer, transaction, None)
 
     return dependency
 

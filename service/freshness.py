@@ -76,9 +76,11 @@ class ChangeSubscriber(Protocol):
         thread), after the subscribers before this one have been told."""
 
     def changed_here(self, changes: Changes) -> None:
-        """This process's own commit, in the thread of the request that made it, before
-        its response: only what keeps that client from reading stale data. The same
-        changes reach `changed` from the change log within a poll, marked `told_here`."""
+        """This process's own commit, right after it and before the response (in the
+        request's thread, or the group committer's for a joined write): only what keeps
+        that client from reading stale data, and without waiting on anything slow (a
+        joined write's group is answered only after). The same changes reach `changed`
+        from the change log within a poll, marked `told_here`."""
 
 
 class Freshness:
@@ -116,8 +118,8 @@ class Freshness:
                 log.exception("%s failed to take a change", type(sub).__name__)
 
     def local(self, changes: Changes) -> None:
-        """Tell every subscriber of a commit this process has just made (from the request's
-        thread, after the commit). A failure is logged, not raised: the write is
+        """Tell every subscriber of a commit this process has just made (right after the
+        commit: `ChangeSubscriber.changed_here`). A failure is logged, not raised: the write is
         committed, and the caches it left are dropped on the next write to the pair or a
         new run, or expire (`forecast_cache_seconds`)."""
         for sub in self.subscribers:
@@ -167,10 +169,6 @@ class ForecastCacheSubscriber:
             self.cache.clear()
         elif changes.pairs:
             self.cache.invalidate(changes.pairs)
-        if changes.pairs or changes.new_run:
-            # The write is answered once the listings are rebuilt with it, so its client
-            # reads it there too; pollers are served the previous ones meanwhile.
-            self.cache.wait_for_listings()
 
 
 class BrokerSubscriber:

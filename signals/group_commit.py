@@ -3,10 +3,14 @@
 A durable commit costs an fsync (SQLite `synchronous=FULL`, PostgreSQL's WAL flush), and
 PostgreSQL serialises the commits of transactions that NOTIFY. Eight analysts posting one
 event each therefore waited mostly on each other's commits. A `GroupCommit` lets them
-share one: whoever finds it idle *leads* — opens a write transaction, runs its own write
-and those of every writer that arrived meanwhile, commits once — and everyone who arrives
-while a commit is in flight queues for the next group, whose first member leads it. There
-is no timer: a lone writer leads a group of one at once and pays nothing extra.
+share one: a committer thread takes every write waiting, opens a write transaction, runs
+them one after another, commits once, and answers each; the writes that arrive meanwhile
+wait for the next group. There is no timer: a lone write is taken at once.
+
+Writes come from threads (`submit`, which blocks) or from the event loop (`run`, which
+awaits: a request served on the loop then never leaves it while its write is grouped,
+committed and answered — issue 16 measured the hop to a worker thread and back at about a
+tenth of a single-event POST's CPU).
 
 A group first runs its members' writes one after another with no savepoint between them:
 writes almost never fail, and a savepoint costs two statements a write (two round trips on
@@ -20,16 +24,19 @@ The rows the writes append to the log tables (reports, audit rows, change rows) 
 written once all the members have run, one INSERT per table for the whole group
 (`signals.appends`); when running one by one, each member's inside its savepoint.
 
-A member is answered only after the group's COMMIT returned: if the commit (or anything
-outside the members' own work) fails, every member receives that error and none is
-acknowledged.
+A member is answered only after the group's COMMIT returned, and after its `then` (what
+the process must do once the write is durable, such as dropping its caches) ran: if the
+commit (or anything outside the members' own work) fails, every member receives that
+error and none is acknowledged.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 from typing import Generic, TypeVar
 
 from sqlmodel import Session
@@ -37,6 +44,7 @@ from sqlmodel import Session
 from signals.appends import AppendBatch, batched_appends
 
 T = TypeVar("T")
+log = logging.getLogger("riftcast.group_commit")
 
 # session.info: what a write may remember for the later writes of its group (such as the
 # pairs it found stored); emptied whenever a member's savepoint rolls back, so that nothing
@@ -49,13 +57,18 @@ MAX_GROUP = 64
 
 
 class _Member(Generic[T]):
-    """One submitted write and what became of it; `wake` is set when it has an answer or
-    has been made the leader of the next group."""
+    """One submitted write and what became of it. `wake` is called, from the committer
+    thread, once it has an answer."""
 
-    def __init__(self, work: Callable[[Session], T]) -> None:
+    def __init__(
+        self,
+        work: Callable[[Session], T],
+        then: Callable[[], None] | None,
+        wake: Callable[[], None],
+    ) -> None:
         self.work = work
-        self.wake = threading.Event()
-        self.leads = False
+        self.then = then
+        self.wake = wake
         self.value: T | None = None
         self.error: BaseException | None = None
 
@@ -66,14 +79,16 @@ class _Member(Generic[T]):
 
 
 class GroupCommit:
-    """The process's committer for one database: `submit(work)` runs `work(session)` in a
-    savepoint of a shared write transaction and returns its value (or raises its exception)
-    once that transaction has committed.
+    """The process's committer for one database: `submit(work)` (from a thread) or
+    `await run(work)` (from the event loop) runs `work(session)` in a shared write
+    transaction and returns its value (or raises its exception) once that transaction has
+    committed; `then`, if given, runs after the commit and before the answer.
 
     `begin` opens the write transaction (`Database.write`): it commits when its block ends
     normally and rolls back when an exception leaves it. A `work` must not keep a
     transaction of its own open while it waits here: on SQLite it would hold the write
-    lock the group needs.
+    lock the group needs. The committer thread starts with the first write; `close` stops
+    it once the writes already submitted are answered.
     """
 
     def __init__(
@@ -85,22 +100,34 @@ class GroupCommit:
         self._max_group = max_group
         self._cond = threading.Condition()
         self._queue: list[_Member[object]] = []
-        self._busy = False
+        self._thread: threading.Thread | None = None
+        self._closed = False
         self.groups = 0  # committed or failed groups: for tests and the benchmark
         self.largest = 0
 
-    def submit(self, work: Callable[[Session], T]) -> T:
-        """Run `work` in the next group; its value once the group has committed."""
-        member: _Member[T] = _Member(work)
-        with self._cond:
-            self._queue.append(member)  # type: ignore[arg-type]
-            member.leads = not self._busy
-            self._busy = True
-            self._cond.notify_all()
-        if not member.leads:
-            member.wake.wait()
-        if member.leads:
-            self._lead()
+    def submit(self, work: Callable[[Session], T], then: Callable[[], None] | None = None) -> T:
+        """Run `work` in the next group; its value once the group has committed. Blocks
+        the calling thread meanwhile."""
+        answered = threading.Event()
+        member: _Member[T] = _Member(work, then, answered.set)
+        self._enqueue(member)
+        answered.wait()
+        return member.answer()
+
+    async def run(self, work: Callable[[Session], T], then: Callable[[], None] | None = None) -> T:
+        """`submit` for the event loop: the loop serves other requests while this write
+        waits. A caller cancelled meanwhile does not cancel the write: it commits (and its
+        `then` runs) with its group, unanswered, as a write whose client went away would."""
+        loop = asyncio.get_running_loop()
+        answered: asyncio.Future[None] = loop.create_future()
+
+        def wake() -> None:
+            with suppress(RuntimeError):  # the loop has closed: nobody waits any more
+                loop.call_soon_threadsafe(_settle, answered)
+
+        member: _Member[T] = _Member(work, then, wake)
+        self._enqueue(member)
+        await answered
         return member.answer()
 
     def waiting(self) -> int:
@@ -113,25 +140,48 @@ class GroupCommit:
         with self._cond:
             return self._cond.wait_for(lambda: len(self._queue) >= n, timeout)
 
-    def _lead(self) -> None:
+    def close(self) -> None:
+        """Answer the writes already submitted, then stop the committer thread; a write
+        submitted after this is refused."""
         with self._cond:
-            group = self._queue[: self._max_group]
-            del self._queue[: self._max_group]
-        try:
-            self._run(group)
-        finally:
+            self._closed = True
+            self._cond.notify_all()
+            thread = self._thread
+        if thread is not None:
+            thread.join()
+
+    def _enqueue(self, member: _Member[T]) -> None:
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the group commit is closed: the process is stopping")
+            self._queue.append(member)  # type: ignore[arg-type]
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._commit_groups, name="riftcast-group-commit", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify_all()
+
+    def _commit_groups(self) -> None:
+        """The committer thread: one group at a time, each of the writes waiting then."""
+        while True:
             with self._cond:
-                self.groups += 1
-                self.largest = max(self.largest, len(group))
-                if self._queue:  # those who came during this commit: the first leads them
-                    following = self._queue[0]
-                    following.leads = True
-                    following.wake.set()
-                else:
-                    self._busy = False
-            for member in group:
-                member.leads = False
-                member.wake.set()
+                self._cond.wait_for(lambda: bool(self._queue) or self._closed)
+                if not self._queue:
+                    return
+                group = self._queue[: self._max_group]
+                del self._queue[: self._max_group]
+            try:
+                self._run(group)
+                for member in group:
+                    if member.error is None and member.then is not None:
+                        _after_commit(member.then)
+            finally:
+                with self._cond:
+                    self.groups += 1
+                    self.largest = max(self.largest, len(group))
+                for member in group:
+                    member.wake()
 
     def _run(self, group: list[_Member[object]]) -> None:
         """One transaction, one commit. Anything that fails outside a member's own work
@@ -205,3 +255,17 @@ def _run_member(session: Session, member: _Member[object], appends: AppendBatch)
         savepoint.rollback()  # raises if the transaction itself is broken: the group fails
         return
     savepoint.commit()
+
+
+def _settle(answered: asyncio.Future[None]) -> None:
+    if not answered.done():  # not if its waiter was cancelled
+        answered.set_result(None)
+
+
+def _after_commit(then: Callable[[], None]) -> None:
+    """A member's `then`: its write is committed whatever this does, so a failure is
+    logged and the member still answered with its value."""
+    try:
+        then()
+    except Exception:
+        log.exception("a step after a group commit failed")

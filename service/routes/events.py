@@ -102,21 +102,22 @@ def events_create(payload: EventsCreate, w: Writer = AnalystWriter) -> Response:
         check_batch(len(payload), w.settings.max_batch)
         if (replay := w.replay(payload)) is not None:
             return replay
-        answer, n = _record(w, payload)
+        answer, n = record(w, payload)
     else:
         if (replay := w.replay(payload)) is not None:
             return replay
         try:
-            answer, n = w.joined(lambda: _record(w, [payload]))
+            answer, n = w.joined(lambda: record(w, [payload]))
         except (InvalidInput, Conflict) as exc:
             raise single(exc) from None
     w.request.app.state.metrics.events_accepted.inc(n)
     return answer
 
 
-def _record(w: Writer, items: list[EventIn]) -> tuple[Response, int]:
+def record(w: Writer, items: list[EventIn]) -> tuple[Response, int]:
     """Append the events in `w.session`, with the audit row and the idempotency record;
-    the answer and how many events it recorded."""
+    the answer and how many events it recorded. Shared with the write fast path
+    (`service.fastwrite`)."""
     rows = record_events(w.session, w.taxonomy, items, by=w.who.name)
     body = EventsCreated(items=[EventPublic.model_validate(r) for r in rows])
     answer = w.done(
