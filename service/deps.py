@@ -90,6 +90,7 @@ class Writer:
     idempotency_key: str | None
     touched_pairs: set[str] = field(default_factory=set)
     revoked_key: bool = False  # a key was revoked: verified keys are forgotten at commit
+    listings_behind: bool = False  # pairs dropped: the listings being rebuilt lack them
     _claimed: bool = False
 
     def replay(self, payload: Any) -> Response | None:
@@ -144,16 +145,16 @@ class Writer:
         session: the request's own transaction must not be open (on SQLite it would hold
         the write lock the group needs). Blocks: for a worker thread."""
         value = self._committer().submit(self._member(work), then=self._tell_local)
-        self._cache().wait_for_listings()
+        self._catch_up_listings()
         return value
 
     async def joined_async(self, work: Callable[[], T]) -> T:
         """`joined` from the event loop, which serves other requests while it waits (and
         leaves it only while a listing it must wait for is being rebuilt)."""
         value = await self._committer().run(self._member(work), then=self._tell_local)
-        cache = self._cache()
-        if cache.rebuilding_listings():
-            await anyio.to_thread.run_sync(cache.wait_for_listings)
+        if self.listings_behind and self._cache().rebuilding_listings():
+            await anyio.to_thread.run_sync(self._catch_up_listings)
+        self.listings_behind = False  # nothing rebuilding: the listings include the write
         return value
 
     def _cache(self) -> ForecastCache:
@@ -203,7 +204,7 @@ class Writer:
                 idempotency.release(self.db, self.who.key_id, self.idempotency_key or "")
         if committed:
             self._tell_local()
-            self._cache().wait_for_listings()
+            self._catch_up_listings()
 
     def _tell_local(self) -> None:
         """Right after the commit: drop what the write made stale in this process (other
@@ -214,7 +215,13 @@ class Writer:
         if self.touched_pairs or self.revoked_key:
             freshness: Freshness = self.request.app.state.freshness
             freshness.local(Changes(frozenset(self.touched_pairs), keys=self.revoked_key))
+        self.listings_behind |= bool(self.touched_pairs)
         self.touched_pairs, self.revoked_key = set(), False
+
+    def _catch_up_listings(self) -> None:
+        if self.listings_behind:
+            self._cache().wait_for_listings()
+            self.listings_behind = False
 
     def _retry_after(self, record: IdempotencyRecord | None) -> int:
         """Seconds until the first request must have finished or its claim lapses."""

@@ -31,6 +31,15 @@ from signals.config import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
+# A write session's `info`: the ids of the pairs known to be stored before it began (read
+# only), and those it found stored itself. A pair is never deleted, so what a transaction
+# found is known for good once it commits: `Database.write` then adds it to what the
+# process's later writes start from, and they skip the lookup (`signals.events`: a query
+# per single-event write, a round trip on PostgreSQL). A database restored from a backup
+# under a running server needs the server restarted: every cache of it holds what it read.
+KNOWN_PAIRS = "riftcast_known_pairs"
+FOUND_PAIRS = "riftcast_found_pairs"
+
 
 class Database:
     """The process's handle on the database: a write engine and a read engine."""
@@ -40,6 +49,7 @@ class Database:
         self.url = settings.resolved_database_url
         self.is_sqlite = self.url.startswith("sqlite")
         self._turn: WriteTurn | None = None
+        self.known_pairs: set[str] = set()  # see KNOWN_PAIRS
         if self.is_sqlite:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             path = sqlite_file(settings)
@@ -56,12 +66,15 @@ class Database:
     def write(self) -> Iterator[Session]:
         """One write transaction: commit on success, roll back on any exception."""
         with Session(self.write_engine, expire_on_commit=False) as session:
+            found: set[str] = set()
+            session.info[KNOWN_PAIRS], session.info[FOUND_PAIRS] = self.known_pairs, found
             try:
                 yield session
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
+            self.known_pairs |= found
 
     @contextmanager
     def read(self) -> Iterator[Session]:

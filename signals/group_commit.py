@@ -46,11 +46,6 @@ from signals.appends import AppendBatch, batched_appends
 T = TypeVar("T")
 log = logging.getLogger("riftcast.group_commit")
 
-# session.info: what a write may remember for the later writes of its group (such as the
-# pairs it found stored); emptied whenever a member's savepoint rolls back, so that nothing
-# a rolled-back write did is remembered.
-GROUP_MEMO = "riftcast_group_memo"
-
 # The most writes one transaction takes: bounds how long the last of a group waits on the
 # writes before its own. Eight concurrent writers never come near it.
 MAX_GROUP = 64
@@ -206,7 +201,6 @@ class GroupCommit:
         and return its exception (nothing was committed)."""
         try:
             with self._begin() as session, batched_appends(session) as appends:
-                session.info[GROUP_MEMO] = {}
                 for member in group:
                     try:
                         member.value = member.work(session)
@@ -226,7 +220,6 @@ class GroupCommit:
         """Again, after a member failed: each member's work in a savepoint of its own, so
         that a failing member rolls back only its own writes and gets its own error."""
         with self._begin() as session, batched_appends(session) as appends:
-            session.info[GROUP_MEMO] = {}
             for member in group:
                 _run_member(session, member, appends)
 
@@ -251,7 +244,6 @@ def _run_member(session: Session, member: _Member[object], appends: AppendBatch)
         member.value = None
         member.error = exc
         appends.undo_to(mark)
-        session.info[GROUP_MEMO].clear()
         savepoint.rollback()  # raises if the transaction itself is broken: the group fails
         return
     savepoint.commit()

@@ -5,22 +5,26 @@ with its body exactly as it came."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from typing import Any
 
 import anyio
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from service.app import create_app
 from service.fastwrite import EventFastPath
+from signals.clock import utcnow
 from signals.config import Settings
 from signals.db import Database
 from signals.tables import AuditEntry
 from tests.factories import event_body, stored_actors
-from tests.service.conftest import Keys
+from tests.service.conftest import PAIR, Keys
 
 JSON = ("Content-Type", "application/json")
+WAIT = 30.0  # seconds: a bound on a hang, never a synchronisation
 
 
 class Sent:
@@ -192,3 +196,44 @@ def test_over_its_rate_a_key_gets_the_routes_429(
         assert codes == [201, 201, 201, 429]
     assert stored_actors(demo).count("rate-0") == 1
     assert "rate-3" not in stored_actors(demo)
+
+
+def test_a_write_is_answered_once_the_polled_listing_includes_it(
+    demo_client: TestClient, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dashboards poll the listing; a write's own client must find its event there once
+    answered. So while the listing is being rebuilt after the write (held here in the
+    pair's forecast), the write is not answered; then it is, and the listing has it."""
+    h = verified(demo_client, keys)
+    reader = keys.headers("reader")
+    before = demo_client.get("/v1/forecasts", headers=reader)
+    assert before.status_code == 200  # polled: rebuilt after every write from now on
+    forecaster = demo_client.app.state.cache.forecaster  # type: ignore[attr-defined]
+    started, release = threading.Event(), threading.Event()
+    compute = forecaster.forecast
+
+    def held(pair_id: str, *args: Any, **kwargs: Any) -> Any:
+        if pair_id == PAIR:
+            started.set()
+            assert release.wait(WAIT)
+        return compute(pair_id, *args, **kwargs)
+
+    monkeypatch.setattr(forecaster, "forecast", held)
+    answers: list[int] = []
+    body = event_body(type="killing", occurred_on=utcnow().date().isoformat(), intensity=1.0)
+    post = threading.Thread(
+        target=lambda: answers.append(
+            demo_client.post("/v1/events", json=body, headers=dict(h)).status_code
+        )
+    )
+    post.start()
+    assert started.wait(WAIT)  # committed, and the listing's rebuild under way
+    post.join(0.3)
+    assert post.is_alive() and answers == []  # not answered while the listing lacks it
+    release.set()
+    post.join(WAIT)
+    assert answers == [201]
+    after = demo_client.get(
+        "/v1/forecasts", headers={**reader, "If-None-Match": before.headers["etag"]}
+    )
+    assert after.status_code == 200  # the listing already holds the write

@@ -28,6 +28,7 @@ from signals.factions import create_faction, list_pairs
 from signals.schemas import FactionIn
 from signals.tables import IndicatorEvent, Outcome
 from signals.taxonomy import Taxonomy
+from tests.factories import recorded_statements, stored_actors
 from tests.signals.conftest import event
 
 
@@ -247,3 +248,32 @@ def test_a_pairs_knowledge_time_moves_with_its_own_writes_and_runs_only(
     with db.read() as s:
         run = latest_change_time(s, "north--south")
         assert run is not None and run == latest_change_time(s, "east--north") and run > other
+
+
+def test_a_pair_found_stored_is_not_looked_up_again_once_committed(
+    two_factions: Database, taxonomy: Taxonomy
+) -> None:
+    """A process's writes look a pair up until one of them that found it stored commits:
+    pairs are never deleted. One that rolled back teaches nothing (the pair it found may
+    have been created in its own transaction), nor does one that created the pair."""
+    db = two_factions
+    statements = recorded_statements(db)
+    lookup = "SELECT pair.id FROM pair WHERE pair.id IN"
+
+    def lookups() -> int:
+        return sum(1 for s in statements if " ".join(s.split()).startswith(lookup))
+
+    with db.write() as s:  # creates the pair: not found stored
+        record_events(s, taxonomy, [event(actor="creates")], by="ana")
+    with pytest.raises(RuntimeError), db.write() as s:  # finds it, then rolls back
+        record_events(s, taxonomy, [event(actor="undone")], by="ana")
+        raise RuntimeError("abandoned")
+    assert lookups() == 2 and db.known_pairs == set()
+    with db.write() as s:  # finds it and commits
+        record_events(s, taxonomy, [event(actor="finds")], by="ana")
+    assert lookups() == 3 and db.known_pairs == {"north--south"}
+    for i in range(3):
+        with db.write() as s:
+            record_events(s, taxonomy, [event(actor=f"later-{i}")], by="ana")
+    assert lookups() == 3
+    assert sorted(stored_actors(db)) == ["creates", "finds", "later-0", "later-1", "later-2"]
