@@ -96,8 +96,10 @@ def events_create(payload: EventsCreate, w: Writer = AnalystWriter) -> Response:
     all or nothing. A problem in a batch names the item as `[i].field`.
 
     A single event joins the group commit (issue 16): concurrent single-event POSTs share
-    one transaction and one fsync, each in its own savepoint, each answered after the
-    commit. A batch is already one transaction of its own."""
+    one transaction and one fsync, each all-or-nothing, each answered after the commit. A
+    batch is already one transaction of its own. Most single events never reach this
+    function: the write fast path (`service.fastwrite`) records them before routing, with
+    the same code, and passes here what it does not take."""
     if isinstance(payload, list):
         check_batch(len(payload), w.settings.max_batch)
         if (replay := w.replay(payload)) is not None:
