@@ -41,6 +41,15 @@ def presented_key(x_api_key: str | None, authorization: str | None) -> str | Non
     return None
 
 
+def presented_in(scope: Any) -> str | None:
+    """`presented_key` of a raw ASGI request (the fast paths', before any routing)."""
+    headers = dict(scope["headers"])
+    return presented_key(
+        headers.get(b"x-api-key", b"").decode("latin-1"),
+        headers.get(b"authorization", b"").decode("latin-1"),
+    )
+
+
 @dataclass(frozen=True)
 class Principal:
     key_id: str

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.auth import admit_cached, presented_key
+from service.auth import admit_cached, presented_in
 from service.bodies import conditional
 from service.cache import ForecastCache
 from service.listing import ORDERS
@@ -139,18 +139,10 @@ class ForecastFastPath:
             return False
         return await self._send(scope, send, entry.body, entry.etag, self.route)
 
-    @staticmethod
-    def _presented(scope: Scope) -> str | None:
-        headers = dict(scope["headers"])
-        return presented_key(
-            headers.get(b"x-api-key", b"").decode("latin-1"),
-            headers.get(b"authorization", b"").decode("latin-1"),
-        )
-
     def _admitted(self, scope: Scope) -> bool:
         """Whether the request carries a reader's key verified moments ago and is under its
         rate (which this takes a turn of): the fast path answers nobody else."""
-        presented = self._presented(scope)
+        presented = presented_in(scope)
         return (
             presented is not None
             and admit_cached(scope["app"].state, presented, "reader") is not None

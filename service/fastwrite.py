@@ -2,17 +2,19 @@
 FastAPI's routing.
 
 What analysts' tools send most is `POST /v1/events` with one event. Issue 16 profiled it
-under eight concurrent writers: FastAPI's machinery (its middleware, routing, dependency
-solving, the endpoint's hop to a worker thread and back) took about half of the CPU of
-each such request, the recording itself a fifth, and one process's CPU was what capped
-the rate. This pure ASGI middleware serves exactly the ordinary case — a JSON object that
-validates as an event, no Idempotency-Key, an analyst's key verified moments ago and under
-its rate — on the event loop, and passes everything else to the route with its body
-replayed as it came: a batch, a bad or odd body, an unknown key, a weak role, a key over
-its rate. The route validates, verifies, refuses and documents. Both record through the
-same code (`service.routes.events.record`, `Writer.joined`'s group commit) and answer
-the same: the same status, headers and body, errors included (`error_response`).
-It sits inside the metrics, security-header and body-limit middleware, so those still apply.
+under eight concurrent writers (py-spy, GIL samples of one worker): FastAPI's own layers
+(routing, dependency solving, its middleware, the endpoint's hop to a worker thread and
+back) held the GIL for about 40% of the samples, the recording itself under a fifth, and
+one process's CPU was what capped the rate.
+
+This pure ASGI middleware serves exactly the ordinary case — a JSON object that validates
+as an event, no Idempotency-Key, an analyst's key verified moments ago and under its rate —
+on the event loop, and passes everything else to the route with its body replayed as it
+came: a batch, a bad or odd body, an unknown key, a weak role, a key over its rate. The
+route validates, verifies, refuses and documents. Both record through the same code
+(`service.routes.events.record`, the group commit) and answer the same: the same status,
+headers and body, errors included (`error_response`). It sits inside the metrics,
+security-header and body-limit middleware, so those still apply.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.auth import admit_cached, presented_key
+from service.auth import admit_cached, presented_in
 from service.batches import single
 from service.deps import end_write, open_writer
 from service.fastpath import RouteLabel
@@ -121,11 +123,7 @@ class EventFastPath:
         event = _event(body.data)
         if event is None:
             return False
-        headers = dict(scope["headers"])
-        presented = presented_key(
-            headers.get(b"x-api-key", b"").decode("latin-1"),
-            headers.get(b"authorization", b"").decode("latin-1"),
-        )
+        presented = presented_in(scope)
         state = scope["app"].state
         who = None if presented is None else admit_cached(state, presented, "analyst")
         if who is None:

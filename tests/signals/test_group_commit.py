@@ -78,9 +78,9 @@ def _submit(
     return thread, outcome
 
 
-def _grouped(committer: GroupCommit, works: list[Callable[[Session], Any]]) -> list[Outcome]:
-    """Submit `works` while the committer is held, so that they form one group; release;
-    what each got."""
+def _hold(committer: GroupCommit) -> tuple[threading.Thread, threading.Event]:
+    """Occupy the committer with a write that waits: the writes submitted meanwhile queue
+    for the next group. The holding write's thread, and the event that lets it finish."""
     held, release = threading.Event(), threading.Event()
 
     def hold(_: Session) -> None:
@@ -89,6 +89,13 @@ def _grouped(committer: GroupCommit, works: list[Callable[[Session], Any]]) -> l
 
     first, _ = _submit(committer, hold)
     assert held.wait(WAIT)
+    return first, release
+
+
+def _grouped(committer: GroupCommit, works: list[Callable[[Session], Any]]) -> list[Outcome]:
+    """Submit `works` while the committer is held, so that they form one group; release;
+    what each got."""
+    first, release = _hold(committer)
     started = [_submit(committer, work) for work in works]
     assert committer.wait_for_waiting(len(works), WAIT)
     release.set()
@@ -246,14 +253,7 @@ def test_writes_awaited_on_an_event_loop_join_the_group_of_threads_writes(
     """`run` (a request served on the event loop) and `submit` (one in a worker thread)
     queue for the same groups; each gets its own value once the group has committed."""
     committer = committers(two_factions.write)
-    held, release = threading.Event(), threading.Event()
-
-    def hold(_: Session) -> None:
-        held.set()
-        assert release.wait(WAIT)
-
-    first, _ = _submit(committer, hold)
-    assert held.wait(WAIT)
+    first, release = _hold(committer)
     loop_write, thread_write, bad = _writes(
         taxonomy, [event(actor="loop"), event(actor="thread"), event(type="nope")]
     )
@@ -317,14 +317,8 @@ def test_a_write_whose_waiter_is_cancelled_still_commits_and_runs_its_then(
     """A request cancelled while its write waits (its client went away): the write is not
     undone — it may already be in the group's transaction — and still drops its caches."""
     committer = committers(two_factions.write)
-    held, release, dropped = threading.Event(), threading.Event(), threading.Event()
-
-    def hold(_: Session) -> None:
-        held.set()
-        assert release.wait(WAIT)
-
-    first, _ = _submit(committer, hold)
-    assert held.wait(WAIT)
+    first, release = _hold(committer)
+    dropped = threading.Event()
     (work,) = _writes(taxonomy, [event(actor="orphan")])
 
     async def cancelled() -> None:
@@ -348,14 +342,7 @@ def test_close_answers_the_writes_submitted_then_refuses_new_ones(
     two_factions: Database, taxonomy: Taxonomy
 ) -> None:
     committer = GroupCommit(two_factions.write)
-    held, release = threading.Event(), threading.Event()
-
-    def hold(_: Session) -> None:
-        held.set()
-        assert release.wait(WAIT)
-
-    first, _ = _submit(committer, hold)
-    assert held.wait(WAIT)
+    first, release = _hold(committer)
     queued, outcome = _submit(committer, _writes(taxonomy, [event(actor="queued")])[0])
     assert committer.wait_for_waiting(1, WAIT)
     closing = threading.Thread(target=committer.close)
