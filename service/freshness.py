@@ -164,10 +164,10 @@ class ForecastCacheSubscriber:
             self.cache.invalidate(changes.pairs)
 
     def changed_here(self, changes: Changes) -> None:
-        if changes.new_run:  # already in a worker thread: reloading may block
-            self.cache.forecaster.reload_run()
-            self.cache.clear()
-        elif changes.pairs:
+        # A write's own commit names pairs (and keys), never a new run: a run is published
+        # by the refit worker and reaches every process, this one included, through the
+        # change log (`changed`), where reloading it may take a worker thread.
+        if changes.pairs:
             self.cache.invalidate(changes.pairs)
 
 
