@@ -4,21 +4,29 @@ Each server process reads it through a `ChangeCursor` to learn, within a fractio
 second, that another process accepted a write, and which pair it touched. Reading it every
 few tens of milliseconds costs an idle server several percent of a core, so a
 `CommitProbe` answers first, in microseconds and without leaving the event loop, whether
-anything may have been committed since it was last asked; the cursor reads only then.
+anything may have been committed since it was last asked. Under a stream of writes, where
+every process hears a commit every few milliseconds, the probe also says what was
+committed whenever it can without a worker thread (`CommitProbe.told`): PostgreSQL's
+notifications carry the rows (migration 0006), SQLite's probe reads them on its own
+connection. Otherwise, and once a second in any case, the cursor reads the log.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
-from sqlalchemy import func, insert, or_
+from sqlalchemy import Connection, Engine, create_engine, func, insert, or_
 from sqlalchemy import select as core_select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, select
 
 from signals.appends import append
@@ -39,7 +47,7 @@ KEY_CHANGE = "key"
 
 
 # The PostgreSQL channel on which every insert into the change log notifies the probes (a
-# trigger: migration 0005).
+# trigger: migration 0005), with the rows inserted as the payload (migration 0006).
 CHANGE_CHANNEL = "riftcast_changes"
 _INSERT_CHANGE = insert(ChangeEntry.__table__)  # type: ignore[attr-defined]
 # session.info: the serving app whose writes these are, when that app drops what they make
@@ -82,6 +90,8 @@ GAP_SECONDS = 120.0
 # At most this many skipped ids are remembered (rolled-back writes leave gaps forever).
 MAX_GAPS = 2_000
 READ_LIMIT = 10_000
+# At most this many rows are read on the event loop at a time (`SqliteProbe.told`).
+TOLD_LIMIT = 1_000
 
 
 class ChangeRow(NamedTuple):
@@ -111,26 +121,36 @@ class ChangeCursor:
     last_id: int = 0
     gaps: dict[int, float] = field(default_factory=dict)  # id -> when first missed
 
-    def read(self, session: Session, now: float) -> list[ChangeRow]:
-        """The rows committed since the last read, including late ones below `last_id`.
-        Read as plain rows (a Core select): a serving process reads after every commit,
-        its own included, and ORM objects cost it several times the query."""
-        self.gaps = {i: t for i, t in self.gaps.items() if now - t < GAP_SECONDS}
+    def read(self, conn: Connection, now: float, limit: int = READ_LIMIT) -> list[ChangeRow]:
+        """The rows committed since the last read, including late ones below `last_id`
+        (at most `limit`, the oldest first). Read as plain rows (a Core select): a serving
+        process reads many times a second under writes, and ORM objects cost it several
+        times the query."""
+        self._forget_old_gaps(now)
         newer = _CHANGES.c.id > self.last_id
         where = or_(newer, _CHANGES.c.id.in_(list(self.gaps))) if self.gaps else newer
-        stmt = _READ_CHANGES.where(where).order_by(_CHANGES.c.id).limit(READ_LIMIT)
-        rows = [ChangeRow(*row) for row in session.connection().execute(stmt)]
-        seen = {r.id for r in rows}
-        top = max(seen, default=self.last_id)
+        stmt = _READ_CHANGES.where(where).order_by(_CHANGES.c.id).limit(limit)
+        return self.take([ChangeRow(*row) for row in conn.execute(stmt)], now)
+
+    def take(self, rows: Iterable[ChangeRow], now: float) -> list[ChangeRow]:
+        """Of `rows`, committed rows of the log (read from it, or told by a probe), those
+        not taken before, in id order; the ids they jump over are remembered as gaps."""
+        self._forget_old_gaps(now)
+        fresh = {r.id: r for r in rows if r.id > self.last_id or r.id in self.gaps}
+        top = max(fresh, default=self.last_id)
         for missing in range(max(self.last_id + 1, top - MAX_GAPS), top):
-            if missing not in seen:
+            if missing not in fresh:
                 self.gaps[missing] = now
-        for found in seen:
+        for found in fresh:
             self.gaps.pop(found, None)
         if len(self.gaps) > MAX_GAPS:  # keep the newest ids: the likeliest to commit late
             self.gaps = dict(sorted(self.gaps.items())[-MAX_GAPS:])
         self.last_id = max(self.last_id, top)
-        return rows
+        return [fresh[i] for i in sorted(fresh)]
+
+    def _forget_old_gaps(self, now: float) -> None:
+        if self.gaps:
+            self.gaps = {i: t for i, t in self.gaps.items() if now - t < GAP_SECONDS}
 
 
 def latest_change_time(session: Session, pair_id: str) -> datetime | None:
@@ -166,6 +186,12 @@ class CommitProbe:
     def changed(self) -> bool:
         return True
 
+    def told(self, cursor: ChangeCursor, now: float) -> list[ChangeRow] | None:
+        """What was committed since `cursor` last took anything, taken into it, when the
+        probe can say so on the event loop; None when the log must be read (in a worker
+        thread, after `connect()`). Ask it after `changed()` said True."""
+        return None
+
     def connect(self) -> None:
         return None
 
@@ -187,7 +213,9 @@ class SqliteProbe(CommitProbe):
     def __init__(self, path: str) -> None:
         self.path = path
         self.conn: sqlite3.Connection | None = None
+        self.engine: Engine | None = None  # over `conn`, for the cursor's statement
         self.version: object = None
+        self.unread = False  # the last told() stopped at TOLD_LIMIT rows
 
     def connect(self) -> None:
         if self.conn is not None:
@@ -207,6 +235,7 @@ class SqliteProbe(CommitProbe):
                 conn.close()
             return
         self.conn = conn
+        self.engine = create_engine("sqlite://", creator=lambda: conn, poolclass=StaticPool)
 
     def changed(self) -> bool:
         if self.conn is None:
@@ -216,13 +245,31 @@ class SqliteProbe(CommitProbe):
         except sqlite3.Error:
             self.close()
             return True
-        if version == self.version:
+        if version == self.version and not self.unread:
             return False
         self.version = version
         return True
 
+    def told(self, cursor: ChangeCursor, now: float) -> list[ChangeRow] | None:
+        """The rows, read on the probe's own connection: a WAL reader never waits, and
+        one that would (a checkpoint resetting the log) fails at once, leaving the read to
+        a worker thread. At most TOLD_LIMIT rows, so that a large import does not hold
+        the event loop; `changed()` says True again while more are waiting."""
+        if self.engine is None:
+            return None
+        try:
+            with self.engine.connect() as conn:
+                rows = cursor.read(conn, now, TOLD_LIMIT)
+        except (sqlite3.Error, SQLAlchemyError):
+            return None
+        self.unread = len(rows) >= TOLD_LIMIT
+        return rows
+
     def close(self) -> None:
         conn, self.conn = self.conn, None
+        engine, self.engine = self.engine, None
+        if engine is not None:
+            engine.dispose()
         if conn is not None:
             conn.close()
 
@@ -236,6 +283,8 @@ class PostgresProbe(CommitProbe):
         self.params = params
         self.conn: psycopg.Connection[Any] | None = None
         self.retry_at = 0.0
+        self.heard: list[ChangeRow] = []  # rows the notifications carried, not yet told
+        self.untold = False  # a notification came without its rows (too many to carry)
 
     def connect(self) -> None:
         if self.conn is not None or time.monotonic() < self.retry_at:
@@ -270,9 +319,23 @@ class PostgresProbe(CommitProbe):
             self.close()
             return True
         heard = False
-        while pgconn.notifies() is not None:
+        while (note := pgconn.notifies()) is not None:
             heard = True
+            rows = rows_of_payload(note.extra)
+            if rows is None:
+                self.untold = True
+            else:
+                self.heard += rows
         return heard
+
+    def told(self, cursor: ChangeCursor, now: float) -> list[ChangeRow] | None:
+        """The rows the notifications carried: no query at all. None when one came without
+        them, or the connection dropped (a notification may have been lost with it)."""
+        heard, self.heard = self.heard, []
+        if self.conn is None or self.untold:
+            self.untold = False
+            return None
+        return cursor.take(heard, now)
 
     def fileno(self) -> int | None:
         return None if self.conn is None else self.conn.pgconn.socket
@@ -281,6 +344,19 @@ class PostgresProbe(CommitProbe):
         conn, self.conn = self.conn, None
         if conn is not None:
             conn.close()
+
+
+def rows_of_payload(payload: str | bytes) -> list[ChangeRow] | None:
+    """The rows a change notification carries: a JSON array of [id, pair_id, kind, origin]
+    (migration 0006); None for anything else (an empty payload: too many rows to carry)."""
+    try:
+        items = json.loads(payload)
+        rows = [ChangeRow(*item) for item in items] if isinstance(items, list) else []
+    except (ValueError, TypeError):
+        return None
+    if not rows or not all(isinstance(r.id, int) and isinstance(r.kind, str) for r in rows):
+        return None
+    return rows
 
 
 def open_probe(db: Database) -> CommitProbe:

@@ -18,6 +18,7 @@ import fcntl
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,11 +26,15 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, create_engine
 
 from signals.config import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# A PostgreSQL connection that has waited in the pool this long is pinged before it is
+# handed out (see `_ping_when_idle`).
+PING_IDLE_SECONDS = 5.0
 
 # A write session's `info`: the ids of the pairs known to be stored before it began (read
 # only), and those it found stored itself. A pair is never deleted, so what a transaction
@@ -57,9 +62,8 @@ class Database:
             self.write_engine = _sqlite_engine(self.url, "BEGIN IMMEDIATE", self._turn)
             self.read_engine = _sqlite_engine(self.url, begin="BEGIN")
         else:
-            self.write_engine = create_engine(
-                self.url, pool_pre_ping=True, pool_size=8, max_overflow=16
-            )
+            self.write_engine = create_engine(self.url, pool_size=8, max_overflow=16)
+            _ping_when_idle(self.write_engine)
             self.read_engine = self.write_engine
 
     @contextmanager
@@ -212,6 +216,32 @@ def _sqlite_engine(url: str, begin: str, turn: WriteTurn | None = None) -> Engin
         raw.holds_turn = True
 
     return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Hand out a pooled connection that has been idle for PING_IDLE_SECONDS only once it
+    answers a ping; one that does not is replaced (the pool tries three times).
+
+    What kills a pooled connection is mostly time: a proxy's or a firewall's idle timeout,
+    a server restarted while the pool slept. SQLAlchemy's `pool_pre_ping` pings at every
+    checkout instead: a round trip before each transaction, which under single-event
+    writes was a tenth of a worker's time. A connection used moments ago that died all the
+    same (the server restarted under load) fails its one transaction; SQLAlchemy then
+    invalidates the whole pool, so the next ones reconnect."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["riftcast_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("riftcast_idle_since")
+        if since is None or time.monotonic() - since < PING_IDLE_SECONDS:
+            return  # new (it has just connected) or used moments ago
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            raise DisconnectionError(f"pooled connection lost while idle: {exc}") from exc
 
 
 def missing_schema(exc: BaseException) -> bool:

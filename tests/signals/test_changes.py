@@ -1,5 +1,6 @@
-"""The change log's cursor: no committed write is ever skipped, whatever order ids commit in.
-Its commit probe: it hears every commit, by any connection or process, and nothing else."""
+"""The change log's cursor: no committed write is ever skipped, whatever order ids commit in,
+nor taken twice. Its commit probe: it hears every commit, by any connection or process, and
+nothing else, and tells what was committed when it can without a query of the pool's."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from signals.changes import (
     GAP_SECONDS,
     ORIGIN,
     ChangeCursor,
+    ChangeRow,
     CommitProbe,
     PostgresProbe,
     SqliteProbe,
@@ -25,6 +27,7 @@ from signals.changes import (
     note_change,
     noted_pairs,
     open_probe,
+    rows_of_payload,
 )
 from signals.clock import utcnow
 from signals.db import Database
@@ -35,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _read(db: Database, cursor: ChangeCursor, now: float = 0.0) -> list[str | None]:
     with db.read() as s:
-        return [r.pair_id for r in cursor.read(s, now)]
+        return [r.pair_id for r in cursor.read(s.connection(), now)]
 
 
 def test_rows_carry_the_origin_of_the_session_that_noted_them(db: Database) -> None:
@@ -54,7 +57,7 @@ def test_rows_carry_the_origin_of_the_session_that_noted_them(db: Database) -> N
         note_change(s, "e--f", "event")
         assert noted_pairs(s) == set()
     with db.read() as s:
-        rows = [(r.pair_id, r.origin) for r in cursor.read(s, 0.0)]
+        rows = [(r.pair_id, r.origin) for r in cursor.read(s.connection(), 0.0)]
     assert rows == [("a--b", "app-1"), (None, "app-1"), ("c--d", "app-1"), ("e--f", None)]
 
 
@@ -222,3 +225,125 @@ def test_the_probe_answers_maybe_while_it_cannot_connect(db: Database) -> None:
     probe = _open_probe(db)
     probe.close()
     assert probe.changed() and probe.changed()  # never "nothing" when it cannot know
+
+
+def _told(probe: CommitProbe, cursor: ChangeCursor) -> list[ChangeRow] | None:
+    assert _heard(probe)
+    return probe.told(cursor, 0.0)
+
+
+@pytest.mark.parametrize("db_kind", ["postgres"], indirect=True)
+def test_a_notification_tells_the_rows_its_transaction_committed(db: Database) -> None:
+    """What a server learns from the NOTIFY alone (migration 0006): each committed row,
+    with its pair, kind and origin, in id order; nothing of a transaction rolled back."""
+    probe = _open_probe(db)
+    try:
+        cursor = ChangeCursor(latest_change(Session(db.read_engine)))
+        with db.write() as s:
+            s.info[ORIGIN] = "app-1"
+            with batched_appends(s):
+                note_change(s, "a--b", "event")
+                note_change(s, None, "faction")
+        with pytest.raises(RuntimeError), db.write() as s:
+            note_change(s, "rolled-back", "event")
+            s.flush()
+            raise RuntimeError
+        with db.write() as s:
+            note_change(s, "c--d", "outcome")
+        time.sleep(0.2)  # both notifications have arrived
+        told = _told(probe, cursor)
+        assert told is not None
+        assert [(r.pair_id, r.kind, r.origin) for r in told] == [
+            ("a--b", "event", "app-1"),
+            (None, "faction", "app-1"),
+            ("c--d", "outcome", None),
+        ]
+        assert _silent(probe) and probe.told(cursor, 1.0) == []
+        assert _read(db, cursor, 2.0) == []  # taken once: a read does not bring them again
+    finally:
+        probe.close()
+
+
+@pytest.mark.parametrize("db_kind", ["postgres"], indirect=True)
+def test_rows_too_many_for_a_notification_are_read_from_the_log(db: Database) -> None:
+    probe = _open_probe(db)
+    try:
+        cursor = ChangeCursor(latest_change(Session(db.read_engine)))
+        pairs = [f"pair-{i:04d}--another-faction-name" for i in range(300)]
+        with db.write() as s:  # one statement (the trigger is a statement's)
+            s.connection().exec_driver_sql(
+                "INSERT INTO change_log (pair_id, kind, at) SELECT 'pair-' || "
+                "lpad(g::text, 4, '0') || '--another-faction-name', 'event', now() "
+                "FROM generate_series(0, 299) AS g ORDER BY g"
+            )
+        assert _told(probe, cursor) is None  # the payload would not fit: read the log
+        assert _read(db, cursor) == pairs
+        with db.write() as s:
+            note_change(s, "after", "event")
+        told = _told(probe, cursor)
+        assert told is not None and [r.pair_id for r in told] == ["after"]
+    finally:
+        probe.close()
+
+
+def test_rows_read_from_the_log_are_not_told_again(db: Database) -> None:
+    """A commit heard by the probe but read by the cursor first (the safety net's read,
+    or a read in a worker thread) is taken once."""
+    probe = _open_probe(db)
+    try:
+        cursor = ChangeCursor(latest_change(Session(db.read_engine)))
+        with db.write() as s:
+            note_change(s, "once", "event")
+        time.sleep(0.2)
+        assert _read(db, cursor) == ["once"]
+        assert _told(probe, cursor) == []
+    finally:
+        probe.close()
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)
+def test_sqlite_tells_a_large_import_a_part_at_a_time(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's probe reads the rows on the event loop, TOLD_LIMIT at a time, and says
+    "committed" again while some are left."""
+    monkeypatch.setattr("signals.changes.TOLD_LIMIT", 3)
+    probe = _open_probe(db)
+    try:
+        cursor = ChangeCursor(latest_change(Session(db.read_engine)))
+        with db.write() as s, batched_appends(s):
+            for i in range(5):
+                note_change(s, f"p{i}", "event")
+        first = _told(probe, cursor)
+        assert first is not None and [r.pair_id for r in first] == ["p0", "p1", "p2"]
+        rest = _told(probe, cursor)
+        assert rest is not None and [r.pair_id for r in rest] == ["p3", "p4"]
+        assert _silent(probe)
+    finally:
+        probe.close()
+
+
+def test_a_cursor_takes_rows_told_out_of_id_order_once_each() -> None:
+    """Notifications arrive in commit order, and PostgreSQL's ids need not commit in id
+    order: an id told after a higher one fills the gap that one left."""
+    cursor = ChangeCursor(10)
+    rows = {i: ChangeRow(i, f"p{i}", "event", None) for i in (11, 12, 13)}
+    assert cursor.take([rows[13], rows[11]], 0.0) == [rows[11], rows[13]]
+    assert set(cursor.gaps) == {12}
+    assert cursor.take([rows[12], rows[13]], 1.0) == [rows[12]]
+    assert cursor.gaps == {} and cursor.take(list(rows.values()), 2.0) == []
+
+
+@pytest.mark.parametrize(
+    "payload", [b"", b"not json", b"{}", b"[]", b"[[1, 2]]", b'[["1", "p", "event", null]]', b"3"]
+)
+def test_a_payload_that_does_not_tell_rows_says_read_the_log(payload: bytes) -> None:
+    assert rows_of_payload(payload) is None
+
+
+def test_a_payload_tells_rows() -> None:
+    payload = b'[[7, "a--b", "event", "app-1"], [8, null, "run", null]]'
+    assert rows_of_payload(payload) == [
+        ChangeRow(7, "a--b", "event", "app-1"),
+        ChangeRow(8, None, "run", None),
+    ]

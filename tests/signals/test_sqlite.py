@@ -91,7 +91,9 @@ def _triggers(settings: Settings) -> set[str]:
 def test_migrations_go_up_and_down(settings: Settings) -> None:
     url = settings.resolved_database_url
     notifies = not url.startswith("sqlite")  # PostgreSQL's probes are woken by a trigger
-    assert current_revision(url) == head_revision(url) == "0005"
+    assert current_revision(url) == head_revision(url) == "0006"
+    assert ("change_log_notify" in _triggers(settings)) == notifies
+    downgrade(url, "0005")  # notifications without their rows
     assert ("change_log_notify" in _triggers(settings)) == notifies
     downgrade(url, "0004")
     assert "change_log_notify" not in _triggers(settings)
