@@ -102,20 +102,28 @@ class LedgerRecorder:
         with self._cond:
             if self._known.get(pair_id) == entry.etag:
                 return
+            self._wake_if_idle()
             self._offered.append(entry)
-            self._cond.notify_all()
 
     def refresh(self, pair_ids: Iterable[str]) -> None:
         """These pairs' forecasts are stale: recompute and record them (soon, in the
         recorder's thread; safe to call from the event loop)."""
         with self._cond:
+            self._wake_if_idle()
             self._stale.update(pair_ids)
-            self._cond.notify_all()
 
     def refresh_all(self) -> None:
         """Every pair's forecast is stale (a new run)."""
         with self._cond:
+            self._wake_if_idle()
             self._all_stale = True
+
+    def _wake_if_idle(self) -> None:
+        """Wake the thread if nothing was pending (hold the lock, call before adding): once
+        something is, it is awake or waiting out the debounce, which more work does not cut
+        short. Under writes every commit makes a pair stale, in every process: a wake-up
+        each cost the thread a trip through the GIL for nothing."""
+        if not self._pending():
             self._cond.notify_all()
 
     def snapshot_if_due(self, today: date | None = None) -> int:
