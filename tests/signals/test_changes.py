@@ -10,12 +10,14 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
 from signals.appends import batched_appends
 from signals.changes import (
+    CHANGE_CHANNEL,
     GAP_SECONDS,
     ORIGIN,
     ChangeCursor,
@@ -347,3 +349,19 @@ def test_a_payload_tells_rows() -> None:
         ChangeRow(7, "a--b", "event", "app-1"),
         ChangeRow(8, None, "run", None),
     ]
+
+
+@pytest.mark.parametrize("db_kind", ["postgres"], indirect=True)
+def test_a_groups_change_rows_are_one_insert_and_one_notification(db: Database) -> None:
+    """The rows appended in a block are written as one multi-row INSERT (not psycopg's
+    executemany, one statement a row), so the statement trigger sends one notification."""
+    _, params = db.write_engine.dialect.create_connect_args(db.write_engine.url)
+    with psycopg.connect(**params, autocommit=True) as listener:
+        listener.execute(f"LISTEN {CHANGE_CHANNEL}")
+        with db.write() as s, batched_appends(s):
+            for pid in ("a--b", "c--d", "e--f"):
+                note_change(s, pid, "event")
+        notes = list(listener.notifies(timeout=1.0))
+    assert len(notes) == 1
+    rows = rows_of_payload(notes[0].payload)
+    assert rows is not None and [r.pair_id for r in rows] == ["a--b", "c--d", "e--f"]
