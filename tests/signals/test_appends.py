@@ -1,20 +1,22 @@
 """Appended rows: written at once outside a batch; inside one, only when it ends (or is
-asked to write), in one INSERT per table."""
+asked to write), in one INSERT per table, all in one round trip on PostgreSQL."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import insert
 from sqlmodel import Session, func, select
 
 from signals.appends import append, batched_appends
 from signals.db import Database
-from signals.tables import AuditEntry
+from signals.tables import AuditEntry, ChangeEntry
 from tests.factories import inserted_tables, recorded_statements
 
 _INSERT = insert(AuditEntry.__table__)  # type: ignore[attr-defined]
+_INSERT_CHANGE = insert(ChangeEntry.__table__)  # type: ignore[attr-defined]
 
 
 def _row_of(n: int) -> dict[str, Any]:
@@ -56,3 +58,28 @@ def test_undo_forgets_the_rows_of_a_write_whose_savepoint_rolled_back(db: Databa
     with db.read() as s:
         routes = sorted(r.route for r in s.exec(select(AuditEntry)))
     assert routes == ["/r/1", "/r/4"]
+
+
+def test_appended_rows_fetch_no_keys_and_go_in_one_round_trip_on_postgres(
+    db: Database,
+) -> None:
+    """Nothing reads an appended row's generated id back (no RETURNING, even for one
+    row); on PostgreSQL a batch's INSERTs are pipelined, sent together and answered
+    together."""
+    pipelined: list[bool] = []
+
+    def seen(conn: Any, *_: Any) -> None:
+        pipelined.append(getattr(conn.connection.dbapi_connection, "_pipeline", None) is not None)
+
+    statements = recorded_statements(db)
+    sa_event.listen(db.write_engine, "before_cursor_execute", seen)
+    with db.write() as s:
+        append(s, _INSERT, _row_of(1))  # at once
+        with batched_appends(s):
+            append(s, _INSERT, _row_of(2))
+            append(s, _INSERT_CHANGE, {"pair_id": "a--b", "kind": "event", "at": _row_of(0)["at"]})
+        assert _count(s) == 2
+    inserts = [st for st in statements if st.startswith("INSERT")]
+    assert len(inserts) == 3 and not any("RETURNING" in st for st in inserts)
+    batched = [p for st, p in zip(statements, pipelined, strict=True) if st.startswith("INSERT")]
+    assert batched == [False, not db.is_sqlite, not db.is_sqlite]
