@@ -5,7 +5,7 @@ The group commit runs the writes of a group one after another in one transaction
 PostgreSQL each of those INSERTs was a round trip that every later write of the group
 waited on: three per write, most of a group's time. Inside `batched_appends(session)` an
 `append` is collected instead, and the rows are written when the block ends — one
-multi-row INSERT per table, all in one round trip on PostgreSQL — or when the caller asks
+multi-row INSERT per table — or when the caller asks
 (`AppendBatch.write`), as the group commit does inside each savepoint once a write of the
 group has failed, so that a row that breaks a constraint is the error of the write that
 appended it.
@@ -24,7 +24,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection
 from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session
 
@@ -55,32 +54,10 @@ class AppendBatch:
         reference: the rows refer to it). Rows that raise stay pending: the caller rolls
         back its savepoint and forgets them with `undo_to`."""
         session.flush()
-        conn = session.connection()
-        with _pipelined(conn):
-            for statement, rows in self.pending.items():
-                if rows:
-                    conn.execute(statement.inline(), rows)
-        for rows in self.pending.values():
-            rows.clear()
-
-
-@contextmanager
-def _pipelined(conn: Connection) -> Iterator[None]:
-    """On PostgreSQL, the block's statements sent together and answered together
-    (psycopg's pipeline mode): a group's INSERTs, and the BEGIN before them, cost one round
-    trip instead of one each. The first error among them is raised as the block ends."""
-    dbapi = conn.connection.dbapi_connection
-    if conn.dialect.name != "postgresql" or not _pipelines_work():
-        yield
-        return
-    with dbapi.pipeline():  # type: ignore[union-attr]
-        yield
-
-
-def _pipelines_work() -> bool:
-    import psycopg  # only a process that writes to PostgreSQL gets here
-
-    return bool(psycopg.Pipeline.is_supported())
+        for statement, rows in self.pending.items():
+            if rows:
+                session.connection().execute(statement.inline(), rows)
+                rows.clear()
 
 
 def append(session: Session, statement: Insert, rows: Row | Sequence[Row]) -> None:
