@@ -26,8 +26,14 @@ CHANNEL = "riftcast_changes"
 MAX_PAYLOAD = 7_900
 
 
-def _trigger(referencing: str) -> str:
-    return (
+def _notify_with(declare: str, body: str, referencing: str) -> None:
+    """Recreate the trigger with a function made of `declare` and `body` (PL/pgSQL)."""
+    op.execute("DROP TRIGGER change_log_notify ON change_log")
+    op.execute(
+        "CREATE OR REPLACE FUNCTION riftcast_change_notify() RETURNS trigger "
+        f"LANGUAGE plpgsql AS $$ {declare} BEGIN {body} RETURN NULL; END $$"
+    )
+    op.execute(
         f"CREATE TRIGGER change_log_notify AFTER INSERT ON change_log {referencing}"
         "FOR EACH STATEMENT EXECUTE FUNCTION riftcast_change_notify()"
     )
@@ -36,44 +42,21 @@ def _trigger(referencing: str) -> str:
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.execute("DROP TRIGGER change_log_notify ON change_log")
-    op.execute(
-        f"""
-        CREATE OR REPLACE FUNCTION riftcast_change_notify() RETURNS trigger
-        LANGUAGE plpgsql AS $$
-        DECLARE
-            payload text;
-        BEGIN
-            SELECT json_agg(json_build_array(id, pair_id, kind, origin) ORDER BY id)::text
-                INTO payload FROM added;
-            IF payload IS NULL THEN  -- no row inserted: nothing to tell
-                RETURN NULL;
-            END IF;
-            IF octet_length(payload) > {MAX_PAYLOAD} THEN
-                payload := '';
-            END IF;
-            PERFORM pg_notify('{CHANNEL}', payload);
+    body = f"""
+        SELECT json_agg(json_build_array(id, pair_id, kind, origin) ORDER BY id)::text
+            INTO payload FROM added;
+        IF payload IS NULL THEN  -- no row inserted: nothing to tell
             RETURN NULL;
-        END
-        $$
-        """
-    )
-    op.execute(_trigger("REFERENCING NEW TABLE AS added "))
+        END IF;
+        IF octet_length(payload) > {MAX_PAYLOAD} THEN
+            payload := '';
+        END IF;
+        PERFORM pg_notify('{CHANNEL}', payload);
+    """
+    _notify_with("DECLARE payload text;", body, "REFERENCING NEW TABLE AS added ")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.execute("DROP TRIGGER change_log_notify ON change_log")
-    op.execute(
-        f"""
-        CREATE OR REPLACE FUNCTION riftcast_change_notify() RETURNS trigger
-        LANGUAGE plpgsql AS $$
-        BEGIN
-            PERFORM pg_notify('{CHANNEL}', '');
-            RETURN NULL;
-        END
-        $$
-        """
-    )
-    op.execute(_trigger(""))
+    _notify_with("", f"PERFORM pg_notify('{CHANNEL}', '');", "")
