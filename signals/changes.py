@@ -23,7 +23,17 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
-from sqlalchemy import Connection, Engine, create_engine, func, insert, or_
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    bindparam,
+    create_engine,
+    func,
+    insert,
+    or_,
+)
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
@@ -107,6 +117,17 @@ _CHANGES = ChangeEntry.__table__  # type: ignore[attr-defined]
 _READ_CHANGES = core_select(*(_CHANGES.c[name] for name in ChangeRow._fields))
 
 
+def _reading(where: ColumnElement[bool]) -> Select[Any]:
+    """A cursor's read, built once: under writes a process reads many times a second, and
+    building the statement each time cost more than the read's own SQL."""
+    return _READ_CHANGES.where(where).order_by(_CHANGES.c.id).limit(bindparam("limit"))
+
+
+_NEWER = _CHANGES.c.id > bindparam("last_id")
+_READ_NEWER = _reading(_NEWER)
+_READ_NEWER_OR_GAPS = _reading(or_(_NEWER, _CHANGES.c.id.in_(bindparam("gaps", expanding=True))))
+
+
 @dataclass
 class ChangeCursor:
     """How far one process has read the change log, robust to ids committed out of order.
@@ -127,10 +148,12 @@ class ChangeCursor:
         process reads many times a second under writes, and ORM objects cost it several
         times the query."""
         self._forget_old_gaps(now)
-        newer = _CHANGES.c.id > self.last_id
-        where = or_(newer, _CHANGES.c.id.in_(list(self.gaps))) if self.gaps else newer
-        stmt = _READ_CHANGES.where(where).order_by(_CHANGES.c.id).limit(limit)
-        return self.take([ChangeRow(*row) for row in conn.execute(stmt)], now)
+        values = {"last_id": self.last_id, "limit": limit}
+        if self.gaps:
+            found = conn.execute(_READ_NEWER_OR_GAPS, {**values, "gaps": list(self.gaps)})
+        else:
+            found = conn.execute(_READ_NEWER, values)
+        return self.take([ChangeRow(*row) for row in found], now)
 
     def take(self, rows: Iterable[ChangeRow], now: float) -> list[ChangeRow]:
         """Of `rows`, committed rows of the log (read from it, or told by a probe), those

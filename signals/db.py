@@ -78,7 +78,8 @@ class Database:
             session.info[KNOWN_PAIRS], session.info[FOUND_PAIRS] = self.known_pairs, found
             try:
                 yield session
-                session.commit()
+                if session.in_transaction():  # a write that joined the group commit
+                    session.commit()  # never used its own: nothing to commit
             except BaseException:
                 session.rollback()
                 raise

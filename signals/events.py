@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Row as SqlRow
 from sqlalchemy import Table, insert
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -86,6 +87,17 @@ def _successor_conflict(
 _EVENTS: Table = IndicatorEvent.__table__  # type: ignore[attr-defined]
 _PAIRS: Table = Pair.__table__  # type: ignore[attr-defined]
 _INSERT_EVENTS = insert(_EVENTS)
+_NEW_EVENT = sa_inspect(IndicatorEvent).class_manager.new_instance
+
+
+def _detached(row: dict[str, Any]) -> IndicatorEvent:
+    """The event a row of the log holds, built as SQLAlchemy builds a row it loads: with
+    every column's value and none of `__init__`'s work (defaults, validation hooks and an
+    attribute event per field cost ~35 µs an event, about a twentieth of a single-event
+    POST's CPU). Detached: no session knows it."""
+    event: IndicatorEvent = _NEW_EVENT()
+    event.__dict__.update(row)
+    return event
 
 
 def _insert(
@@ -104,12 +116,12 @@ def _insert(
     of the CPU (the group commit runs its members one after another). Reports are appended
     (`signals.appends`): in a group commit, every report of the group goes in as one
     INSERT at its end. The objects returned are built from the same values, detached from
-    the session."""
+    the session (`_detached`)."""
     if not superseded:
         session.flush()
         if rows:
             append(session, _INSERT_EVENTS, rows)
-        return [IndicatorEvent(**row) for row in rows]
+        return [_detached(row) for row in rows]
     try:
         with session.begin_nested():
             session.connection().execute(_INSERT_EVENTS, list(rows))
@@ -119,7 +131,7 @@ def _insert(
             if conflict is not None:
                 raise conflict from None
         raise
-    return [IndicatorEvent(**row) for row in rows]
+    return [_detached(row) for row in rows]
 
 
 def _superseded_by(session: Session, event_id: str) -> IndicatorEvent | None:

@@ -52,18 +52,18 @@ MAX_GROUP = 64
 
 
 class _Member(Generic[T]):
-    """One submitted write and what became of it. `wake` is called, from the committer
-    thread, once it has an answer."""
+    """One submitted write and what became of it. Its waiter — a thread's event or an
+    event loop's future — is woken from the committer thread once it has an answer."""
 
     def __init__(
         self,
         work: Callable[[Session], T],
         then: Callable[[], None] | None,
-        wake: Callable[[], None],
+        waiter: threading.Event | asyncio.Future[None],
     ) -> None:
         self.work = work
         self.then = then
-        self.wake = wake
+        self.waiter = waiter
         self.value: T | None = None
         self.error: BaseException | None = None
 
@@ -104,7 +104,7 @@ class GroupCommit:
         """Run `work` in the next group; its value once the group has committed. Blocks
         the calling thread meanwhile."""
         answered = threading.Event()
-        member: _Member[T] = _Member(work, then, answered.set)
+        member: _Member[T] = _Member(work, then, answered)
         self._enqueue(member)
         answered.wait()
         return member.answer()
@@ -113,14 +113,8 @@ class GroupCommit:
         """`submit` for the event loop: the loop serves other requests while this write
         waits. A caller cancelled meanwhile does not cancel the write: it commits (and its
         `then` runs) with its group, unanswered, as a write whose client went away would."""
-        loop = asyncio.get_running_loop()
-        answered: asyncio.Future[None] = loop.create_future()
-
-        def wake() -> None:
-            with suppress(RuntimeError):  # the loop has closed: nobody waits any more
-                loop.call_soon_threadsafe(_settle, answered)
-
-        member: _Member[T] = _Member(work, then, wake)
+        answered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        member: _Member[T] = _Member(work, then, answered)
         self._enqueue(member)
         await answered
         return member.answer()
@@ -175,8 +169,7 @@ class GroupCommit:
                 with self._cond:
                     self.groups += 1
                     self.largest = max(self.largest, len(group))
-                for member in group:
-                    member.wake()
+                _wake(group)
 
     def _run(self, group: list[_Member[object]]) -> None:
         """One transaction, one commit. Anything that fails outside a member's own work
@@ -249,9 +242,25 @@ def _run_member(session: Session, member: _Member[object], appends: AppendBatch)
     savepoint.commit()
 
 
-def _settle(answered: asyncio.Future[None]) -> None:
-    if not answered.done():  # not if its waiter was cancelled
-        answered.set_result(None)
+def _wake(group: list[_Member[object]]) -> None:
+    """Wake the group's waiters: threads one by one, and each event loop once for all its
+    writes (a wake-up costs the loop a system call and a turn; eight writers' answers would
+    otherwise each cost one)."""
+    futures: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for member in group:
+        if isinstance(member.waiter, threading.Event):
+            member.waiter.set()
+        else:
+            futures.setdefault(member.waiter.get_loop(), []).append(member.waiter)
+    for loop, answered in futures.items():
+        with suppress(RuntimeError):  # the loop has closed: nobody waits any more
+            loop.call_soon_threadsafe(_settle, answered)
+
+
+def _settle(answered: list[asyncio.Future[None]]) -> None:
+    for future in answered:
+        if not future.done():  # not if its waiter was cancelled
+            future.set_result(None)
 
 
 def _after_commit(then: Callable[[], None]) -> None:
