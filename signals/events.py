@@ -18,6 +18,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import configure_mappers
 from sqlmodel import Session, col, select
 
 from signals.appends import append
@@ -94,7 +95,9 @@ def _detached(row: dict[str, Any]) -> IndicatorEvent:
     """The event a row of the log holds, built as SQLAlchemy builds a row it loads: with
     every column's value and none of `__init__`'s work (defaults, validation hooks and an
     attribute event per field cost ~35 µs an event, about a twentieth of a single-event
-    POST's CPU). Detached: no session knows it."""
+    POST's CPU). Detached: no session knows it. The mappers are configured first: until a
+    process's first ORM query does it, the class's attributes cannot read what it holds."""
+    configure_mappers()  # a flag check once done
     event: IndicatorEvent = _NEW_EVENT()
     event.__dict__.update(row)
     return event

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 from datetime import timedelta
 
@@ -40,6 +44,45 @@ def test_pair_is_created_in_canonical_order(two_factions: Database, taxonomy: Ta
     with two_factions.read() as s:
         (pair,) = list_pairs(s)
     assert (pair.faction_a, pair.faction_b, pair.status) == ("north", "south", "cohesive")
+
+
+_FIRST_ORM_USE = """
+import json
+from signals.config import Settings
+from signals.db import Database
+from signals.events import record_events
+from signals.taxonomy import load_taxonomy
+from tests.signals.conftest import event
+
+with Database(Settings()) as db, db.write() as s:
+    (row,) = record_events(s, load_taxonomy(), [event(actor="fresh")], by="ana")
+print(json.dumps({"id": row.id, "pair_id": row.pair_id, "fields": row.model_dump(mode="json")}))
+"""
+
+
+def test_events_recorded_before_any_orm_query_read_back(
+    two_factions: Database, taxonomy: Taxonomy
+) -> None:
+    """The returned events are built without `__init__` (`_detached`); in a process whose
+    first ORM use this is (a worker's first POST, on a stored pair), they still hold their
+    values."""
+    with two_factions.write() as s:
+        record_events(s, taxonomy, [event()], by="ana")  # the pair is stored
+    settings = two_factions.settings
+    env = {**os.environ, "RIFTCAST_DATA_DIR": str(settings.data_dir)}
+    env.pop("RIFTCAST_DATABASE_URL", None)
+    if settings.database_url:
+        env["RIFTCAST_DATABASE_URL"] = settings.database_url
+    out = subprocess.run(
+        [sys.executable, "-c", _FIRST_ORM_USE], env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    shown = json.loads(out.stdout)
+    assert shown["pair_id"] == "north--south" and shown["fields"]["id"] == shown["id"]
+    assert shown["fields"]["actor"] == "fresh" and shown["fields"]["kind"] == "report"
+    with two_factions.read() as s:
+        stored = s.get(IndicatorEvent, shown["id"])
+    assert stored is not None and stored.model_dump(mode="json") == shown["fields"]
 
 
 def test_event_ids_sort_by_recording_time(two_factions: Database, taxonomy: Taxonomy) -> None:
