@@ -5,11 +5,11 @@ FROM python:3.11-slim-bookworm AS build
 WORKDIR /src
 RUN python -m venv /opt/venv
 ENV PATH="/opt/venv/bin:$PATH" PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY signals ./signals
 COPY models ./models
 COPY service ./service
-RUN pip install --no-cache-dir "./[fast]"
+RUN pip install --no-cache-dir -c constraints.txt "./[fast]"
 
 # Runtime stage: slim, non-root; PyTensor compiles with g++ at fit time, so it stays.
 FROM python:3.11-slim-bookworm
