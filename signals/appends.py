@@ -12,7 +12,9 @@ appended it.
 
 Only append-only rows go through here: nothing reads them back in the transaction that
 wrote them, so it does not matter that they reach the database only at its end, and their
-generated keys are not fetched (`Insert.inline()`: no RETURNING). A write that must see
+generated keys are not fetched (`Insert.inline()`: no RETURNING). Callers name the table;
+its INSERT is built once (`_insert_into`), so that SQLAlchemy finds its compiled form by
+a cache key it has already computed rather than by a new statement's. A write that must see
 its own rows (a correction racing another for the same event takes a savepoint around its
 INSERT) executes them itself. Outside the block, `append` executes at once.
 """
@@ -22,8 +24,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
+from sqlalchemy import Table, insert
 from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session
 
@@ -31,6 +35,12 @@ _BATCH = "riftcast_append_batch"  # session.info: inside `batched_appends`, its 
 
 Row = dict[str, Any]
 Mark = dict[Insert, int]
+
+
+@cache
+def _insert_into(table: Table) -> Insert:
+    """The one INSERT of appended rows into `table`: without RETURNING."""
+    return insert(table).inline()
 
 
 @dataclass
@@ -56,17 +66,18 @@ class AppendBatch:
         session.flush()
         for statement, rows in self.pending.items():
             if rows:
-                session.connection().execute(statement.inline(), rows)
+                session.connection().execute(statement, rows)
                 rows.clear()
 
 
-def append(session: Session, statement: Insert, rows: Row | Sequence[Row]) -> None:
-    """Insert `rows` in the session's transaction: at once, or at the end of the enclosing
-    `batched_appends` block."""
+def append(session: Session, table: Table, rows: Row | Sequence[Row]) -> None:
+    """Insert `rows` into `table` in the session's transaction: at once, or at the end of
+    the enclosing `batched_appends` block."""
+    statement = _insert_into(table)
     batch: AppendBatch | None = session.info.get(_BATCH)
     if batch is None:
         many = rows if isinstance(rows, dict) else list(rows)
-        session.connection().execute(statement.inline(), many)
+        session.connection().execute(statement, many)
         return
     kept = batch.pending.setdefault(statement, [])
     if isinstance(rows, dict):

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert
+from sqlalchemy import Table
 from sqlmodel import Session, col, select
 
 from signals.appends import append
 from signals.clock import to_utc, utcnow
 from signals.tables import AuditEntry
 
-_INSERT = insert(AuditEntry.__table__)  # type: ignore[attr-defined]
+_AUDIT: Table = AuditEntry.__table__  # type: ignore[attr-defined]
 
 
 def record(
@@ -31,7 +31,7 @@ def record(
     and writes their audit rows in one INSERT: `signals.appends`)."""
     append(
         session,
-        _INSERT,
+        _AUDIT,
         {
             "at": utcnow(),
             "key_id": key_id,

@@ -28,10 +28,10 @@ from sqlalchemy import (
     Connection,
     Engine,
     Select,
+    Table,
     bindparam,
     create_engine,
     func,
-    insert,
     or_,
 )
 from sqlalchemy import select as core_select
@@ -59,7 +59,7 @@ KEY_CHANGE = "key"
 # The PostgreSQL channel on which every insert into the change log notifies the probes (a
 # trigger: migration 0005), with the rows inserted as the payload (migration 0006).
 CHANGE_CHANNEL = "riftcast_changes"
-_INSERT_CHANGE = insert(ChangeEntry.__table__)  # type: ignore[attr-defined]
+_CHANGES: Table = ChangeEntry.__table__  # type: ignore[attr-defined]
 # session.info: the serving app whose writes these are, when that app drops what they make
 # stale itself once they commit (service.freshness: `Freshness.local`). Its rows carry it,
 # so its own change poller need not drop the same caches a second time.
@@ -86,7 +86,7 @@ def note_change(session: Session, pair_id: str | None, kind: str) -> None:
         session.info.setdefault(_NOTED_PAIRS, set()).add(pair_id)
     # A Core INSERT, not an ORM object: nothing reads the row back in this session, and
     # the unit of work would cost several times the CPU of the insert itself.
-    append(session, _INSERT_CHANGE, row)
+    append(session, _CHANGES, row)
 
 
 def latest_change(session: Session) -> int:

@@ -123,7 +123,7 @@ def _insert(
     if not superseded:
         session.flush()
         if rows:
-            append(session, _INSERT_EVENTS, rows)
+            append(session, _EVENTS, rows)
         return [_detached(row) for row in rows]
     try:
         with session.begin_nested():
