@@ -2,7 +2,12 @@
 
 The backtest fits at every origin with `models.laplace`; this is the check that it forecasts
 what NUTS would. On two origins of a simulated world, every scored pair's P(rupture within
-90 days) from the two fits differs by at most 2.5 points (measured: up to 1.7 points).
+90 days) from the two fits differs by at most 2.5 points (measured: up to 1.85 points).
+
+NUTS, the reference, must pass the publication gate itself. It warms up for 1,000 steps:
+with 600, one origin's R-hat came out at 1.0100 on one VM (1.0033 with 1,000), its ESS
+above 1,100 — two chains' R-hat is noisy at the edge, and seeded chains differ between
+machines, since PyTensor compiles its C code for the CPU it runs on.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from models.laplace import _Conditional, fit_laplace
 from models.simulate import simulate
 from tests.models.conftest import realistic_params
 
-NUTS = FitConfig(draws=1000, tune=600, chains=2, cores=1, sampler="pymc", thin_to=1000)
+NUTS = FitConfig(draws=1000, tune=1000, chains=2, cores=1, sampler="pymc", thin_to=1000)
 MAX_DIFFERENCE = 0.025
 
 
