@@ -1,17 +1,23 @@
 """PostgreSQL's pool pings a connection only after it has sat idle, and replaces one that
-died meanwhile: a ping before every transaction was a round trip per write."""
+died meanwhile: a ping before every transaction was a round trip per write. Statements
+reach PostgreSQL as SQLAlchemy renders them, with the server's own `$1` placeholders."""
 
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Table, text
+from sqlmodel import col, select
 
+from signals.appends import append, batched_appends
 from signals.db import Database
+from signals.tables import AuditEntry
 from tests.conftest import PG_ADMIN
+from tests.factories import recorded_statements
 
 pytestmark = pytest.mark.parametrize("db_kind", ["postgres"], indirect=True)
 IDLE = 0.2
@@ -50,3 +56,23 @@ def test_a_connection_that_died_while_idle_is_replaced(db: Database, pings: list
         admin.execute("SELECT pg_terminate_backend(%s)", (dead,))
     time.sleep(IDLE * 1.5)
     assert _backend(db) != dead and pings == [1]  # the request never saw the dead one
+
+
+def test_a_statement_of_many_parameters_goes_as_rendered(db: Database) -> None:
+    """psycopg's default cursor rewrites `%(name)s` placeholders at every execution and
+    keeps the result only for statements of at most 50 parameters; a group commit's
+    multi-row INSERT has more. It goes with `$n` placeholders, and its rows are stored."""
+    statements = recorded_statements(db)
+    at = datetime(2025, 1, 1, tzinfo=UTC)
+    rows = [
+        {"at": at, "method": "POST", "route": f"/r/{n}", "status_code": 201, "result": "ok"}
+        for n in range(12)
+    ]
+    table: Table = AuditEntry.__table__  # type: ignore[attr-defined]
+    with db.write() as s, batched_appends(s):
+        append(s, table, rows)
+    (insert,) = [st for st in statements if st.startswith("INSERT")]
+    assert "$60" in insert and "%(" not in insert
+    with db.read() as s:
+        stored = s.exec(select(AuditEntry).order_by(col(AuditEntry.id))).all()
+    assert [(r.route, r.at) for r in stored] == [(f"/r/{n}", at) for n in range(12)]
