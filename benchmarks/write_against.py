@@ -9,9 +9,8 @@ drift as much as the code. Here each (database, workers) cell runs the two serve
 after the other, ROUNDS times, in alternating order, so every pair of figures is taken
 within a minute, and prints each pair's ratio and their median, for each kind of writer:
 the Python clients' own CPU competes with the server's on this machine, wrk's next to
-nothing. The other checkout is run
-with this one's benchmark and virtualenv (only its own `signals`, `models` and `service`
-are imported: PYTHONPATH points at DIR).
+nothing. The other checkout is run with this one's benchmark and virtualenv (only its own
+`signals`, `models` and `service` are imported: PYTHONPATH points at DIR).
 """
 
 from __future__ import annotations
