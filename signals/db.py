@@ -63,11 +63,6 @@ class Database:
             self.read_engine = _sqlite_engine(self.url, begin="BEGIN")
         else:
             self.write_engine = _postgres_engine(self.url)
-            # A multi-row INSERT without RETURNING as one multi-VALUES statement, as the
-            # psycopg2 dialect does, not psycopg's executemany: its pipeline took a fifth
-            # of a worker's time holding the GIL under single-event writes (issue 16).
-            self.write_engine.dialect.use_insertmanyvalues_wo_returning = True
-            _ping_when_idle(self.write_engine)
             self.read_engine = self.write_engine
 
     @contextmanager
@@ -230,17 +225,18 @@ def _postgres_engine(url: str) -> Engine:
     every execution, and keeps the result only for statements of at most 50 parameters: a
     group commit's multi-row INSERT of reports has more, and under eight concurrent writers
     the rewriting took a tenth of the committer thread's time (issue 16)."""
-    if make_url(url).get_driver_name() != "psycopg":
-        return create_engine(url, pool_size=8, max_overflow=16)
-    from psycopg import RawCursor  # only a process that serves PostgreSQL imports psycopg
+    raw: dict[str, Any] = {}
+    if make_url(url).get_driver_name() == "psycopg":
+        from psycopg import RawCursor  # only a process that serves PostgreSQL imports it
 
-    return create_engine(
-        url,
-        pool_size=8,
-        max_overflow=16,
-        paramstyle="numeric_dollar",
-        connect_args={"cursor_factory": RawCursor},
-    )
+        raw = {"paramstyle": "numeric_dollar", "connect_args": {"cursor_factory": RawCursor}}
+    engine = create_engine(url, pool_size=8, max_overflow=16, **raw)
+    # A multi-row INSERT without RETURNING as one multi-VALUES statement, as the psycopg2
+    # dialect does, not psycopg's executemany: its pipeline took a fifth of a worker's time
+    # holding the GIL under single-event writes (issue 16).
+    engine.dialect.use_insertmanyvalues_wo_returning = True
+    _ping_when_idle(engine)
+    return engine
 
 
 def _ping_when_idle(engine: Engine) -> None:
