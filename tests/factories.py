@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -124,3 +124,17 @@ def recorded_statements(db: Database) -> list[str]:
 def inserted_tables(statements: list[str]) -> list[str]:
     """The table each INSERT among `statements` writes, in order."""
     return [s.split("(")[0].split()[2].strip('"') for s in statements if s.startswith("INSERT")]
+
+
+AUDIT_AT = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def audit_row(n: int) -> dict[str, Any]:
+    """An audit row, the simplest append-only table's: its route names `n`."""
+    return {
+        "at": AUDIT_AT,
+        "method": "POST",
+        "route": f"/r/{n}",
+        "status_code": 201,
+        "result": "ok",
+    }

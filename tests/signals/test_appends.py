@@ -3,25 +3,16 @@ asked to write), in one INSERT per table."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 from sqlalchemy import Table
 from sqlmodel import Session, func, select
 
 from signals.appends import append, batched_appends
 from signals.db import Database
 from signals.tables import AuditEntry, ChangeEntry
-from tests.factories import inserted_tables, recorded_statements
+from tests.factories import AUDIT_AT, audit_row, inserted_tables, recorded_statements
 
 _AUDIT: Table = AuditEntry.__table__  # type: ignore[attr-defined]
 _CHANGES: Table = ChangeEntry.__table__  # type: ignore[attr-defined]
-
-
-def _row_of(n: int) -> dict[str, Any]:
-    """An audit row: the simplest append-only table."""
-    at = datetime(2025, 1, 1, tzinfo=UTC)
-    return {"at": at, "method": "POST", "route": f"/r/{n}", "status_code": 201, "result": "ok"}
 
 
 def _count(session: Session) -> int:
@@ -30,7 +21,7 @@ def _count(session: Session) -> int:
 
 def test_outside_a_batch_a_row_is_written_at_once(db: Database) -> None:
     with db.write() as s:
-        append(s, _AUDIT, _row_of(1))
+        append(s, _AUDIT, audit_row(1))
         assert _count(s) == 1
 
 
@@ -40,8 +31,8 @@ def test_a_batch_writes_its_rows_at_its_end_in_one_insert(
     statements = recorded_statements(db)
     with db.write() as s:
         with batched_appends(s):
-            append(s, _AUDIT, _row_of(1))
-            append(s, _AUDIT, [_row_of(2), _row_of(3)])
+            append(s, _AUDIT, audit_row(1))
+            append(s, _AUDIT, [audit_row(2), audit_row(3)])
             assert _count(s) == 0  # not yet written
         assert _count(s) == 3
     assert inserted_tables(statements) == ["audit_entry"]
@@ -49,11 +40,11 @@ def test_a_batch_writes_its_rows_at_its_end_in_one_insert(
 
 def test_undo_forgets_the_rows_of_a_write_whose_savepoint_rolled_back(db: Database) -> None:
     with db.write() as s, batched_appends(s) as batch:
-        append(s, _AUDIT, _row_of(1))
+        append(s, _AUDIT, audit_row(1))
         mark = batch.mark()
-        append(s, _AUDIT, [_row_of(2), _row_of(3)])
+        append(s, _AUDIT, [audit_row(2), audit_row(3)])
         batch.undo_to(mark)
-        append(s, _AUDIT, _row_of(4))
+        append(s, _AUDIT, audit_row(4))
     with db.read() as s:
         routes = sorted(r.route for r in s.exec(select(AuditEntry)))
     assert routes == ["/r/1", "/r/4"]
@@ -64,10 +55,10 @@ def test_appended_rows_fetch_no_keys(db: Database) -> None:
     lone row (a result to fetch on every write)."""
     statements = recorded_statements(db)
     with db.write() as s:
-        append(s, _AUDIT, _row_of(1))  # at once
+        append(s, _AUDIT, audit_row(1))  # at once
         with batched_appends(s):
-            append(s, _AUDIT, _row_of(2))
-            append(s, _CHANGES, {"pair_id": "a--b", "kind": "event", "at": _row_of(0)["at"]})
+            append(s, _AUDIT, audit_row(2))
+            append(s, _CHANGES, {"pair_id": "a--b", "kind": "event", "at": AUDIT_AT})
         assert _count(s) == 2
     inserts = [st for st in statements if st.startswith("INSERT")]
     assert len(inserts) == 3 and not any("RETURNING" in st for st in inserts)

@@ -5,7 +5,6 @@ reach PostgreSQL as SQLAlchemy renders them, with the server's own `$1` placehol
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -17,7 +16,7 @@ from signals.appends import append, batched_appends
 from signals.db import Database
 from signals.tables import AuditEntry
 from tests.conftest import PG_ADMIN
-from tests.factories import recorded_statements
+from tests.factories import AUDIT_AT, audit_row, recorded_statements
 
 pytestmark = pytest.mark.parametrize("db_kind", ["postgres"], indirect=True)
 IDLE = 0.2
@@ -63,11 +62,7 @@ def test_a_statement_of_many_parameters_goes_as_rendered(db: Database) -> None:
     keeps the result only for statements of at most 50 parameters; a group commit's
     multi-row INSERT has more. It goes with `$n` placeholders, and its rows are stored."""
     statements = recorded_statements(db)
-    at = datetime(2025, 1, 1, tzinfo=UTC)
-    rows = [
-        {"at": at, "method": "POST", "route": f"/r/{n}", "status_code": 201, "result": "ok"}
-        for n in range(12)
-    ]
+    rows = [audit_row(n) for n in range(12)]
     table: Table = AuditEntry.__table__  # type: ignore[attr-defined]
     with db.write() as s, batched_appends(s):
         append(s, table, rows)
@@ -75,4 +70,4 @@ def test_a_statement_of_many_parameters_goes_as_rendered(db: Database) -> None:
     assert "$60" in insert and "%(" not in insert
     with db.read() as s:
         stored = s.exec(select(AuditEntry).order_by(col(AuditEntry.id))).all()
-    assert [(r.route, r.at) for r in stored] == [(f"/r/{n}", at) for n in range(12)]
+    assert [(r.route, r.at) for r in stored] == [(f"/r/{n}", AUDIT_AT) for n in range(12)]
