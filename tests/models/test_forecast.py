@@ -168,6 +168,33 @@ def test_drawn_arrivals_keep_the_mean_pace_and_add_the_risk_a_plug_in_misses() -
     assert again == drawn  # a fixed seed: every process computes the same forecast
 
 
+@pytest.mark.parametrize(("n_paths", "n_steps"), [(250, 53), (7, 2), (40, 261)])
+def test_arrival_paths_are_the_plain_recurrence_over_the_seeded_draws(
+    n_paths: int, n_steps: int
+) -> None:
+    """The paths are exactly what stepping each path forward gives — decay a step, add what
+    arrived — over uniforms drawn from the fixed seed in (paths, types, steps) order, the
+    same whether the process has drawn that shape before or not (they are kept per shape)."""
+    from models.forecast import ARRIVAL_SEED, simulated_arrivals
+
+    hl = np.array([120.0, 240.0, 730.0, 180.0])
+    rate = np.array([0.004, 0.0, 0.001, 0.002])
+    count = np.array([0.01, 0.0, 0.002, 0.004])  # the second type had no recent event
+    first = simulated_arrivals(rate, count, hl, n_steps, 7.0, n_paths)
+    active, paths = simulated_arrivals(rate, count, hl, n_steps, 7.0, n_paths)
+    assert active.tolist() == [0, 2, 3] and np.array_equal(first[1], paths)
+
+    p = -np.expm1(-count[active] * 7.0)
+    per_step = 0.5 ** (7.0 / hl[active])
+    landed = rate[active] * 7.0 / p * np.sqrt(per_step)
+    u = np.random.default_rng(ARRIVAL_SEED).random((n_paths, active.size, n_steps - 1))
+    expected = np.zeros((n_paths, active.size, n_steps))
+    for step in range(1, n_steps):
+        arrived = (u[:, :, step - 1] < p) * landed
+        expected[:, :, step] = expected[:, :, step - 1] * per_step + arrived
+    assert np.array_equal(paths, expected)
+
+
 def test_an_open_state_is_held_over_the_horizon() -> None:
     from models.forecast import horizon_draws
 
