@@ -33,6 +33,10 @@ MAX_HORIZON_DAYS = 5 * 365
 SERIES_CHUNK_ELEMENTS = 2_000_000
 ARRIVAL_SEED = 0
 ARRIVAL_PATHS = 250  # random futures of new events, each shared by D / 250 posterior draws
+# The arrival paths' uniform draws kept per process (`_uniforms`): at most this many shapes,
+# each of at most a year of weekly steps for every type of the default taxonomy.
+KEPT_SHAPES = 16
+KEPT_DRAWS_MAX = ARRIVAL_PATHS * 13 * 53
 # Below this total log-odds (about a 1% change in the odds) type shares are not reported.
 MIN_SHARE_TOTAL = 0.01
 
@@ -102,18 +106,27 @@ def simulated_arrivals(
     return active, out.transpose(1, 2, 0)
 
 
-@lru_cache(maxsize=32)
 def _uniforms(n_paths: int, n_types: int, n_steps: int) -> np.ndarray:
     """The fixed-seed uniform draws that decide which types arrive in which future step of
-    which path, (S - 1, paths, types), read-only. They depend only on the shape, so a process
-    draws them once per shape rather than at every forecast, where drawing them (and the
-    fresh memory they took) was a third of a forecast's time. Drawn in (paths, types, S - 1)
-    order, as before they were kept: the same seed gives the same paths. A shape takes
-    8 · paths · types · (S - 1) bytes: 1.3 MB for a year's 53 weekly steps of 13 types."""
+    which path, (S - 1, paths, types), read-only, drawn in (paths, types, S - 1) order: the
+    same seed gives the same paths whichever way they are kept. They depend only on the
+    shape, so a process keeps those of up to KEPT_SHAPES shapes of a year's steps or fewer
+    (1.4 MB each at most: a pair's forecast uses one, by how many of its types are active)
+    rather than drawing them at every forecast, where drawing them and the fresh memory
+    they took were a third of a forecast's time. Longer horizons draw theirs each time."""
+    if n_paths * n_types * (n_steps - 1) > KEPT_DRAWS_MAX:
+        return _draw_uniforms(n_paths, n_types, n_steps)
+    return _kept_uniforms(n_paths, n_types, n_steps)
+
+
+def _draw_uniforms(n_paths: int, n_types: int, n_steps: int) -> np.ndarray:
     draws = np.random.default_rng(ARRIVAL_SEED).random((n_paths, n_types, n_steps - 1))
     steps_first = np.ascontiguousarray(draws.transpose(2, 0, 1))
     steps_first.flags.writeable = False
     return steps_first
+
+
+_kept_uniforms = lru_cache(maxsize=KEPT_SHAPES)(_draw_uniforms)
 
 
 def _arrival_logit(

@@ -168,13 +168,14 @@ def test_drawn_arrivals_keep_the_mean_pace_and_add_the_risk_a_plug_in_misses() -
     assert again == drawn  # a fixed seed: every process computes the same forecast
 
 
-@pytest.mark.parametrize(("n_paths", "n_steps"), [(250, 53), (7, 2), (40, 261)])
+@pytest.mark.parametrize(("n_paths", "n_steps"), [(250, 53), (7, 2), (40, 261), (250, 261)])
 def test_arrival_paths_are_the_plain_recurrence_over_the_seeded_draws(
     n_paths: int, n_steps: int
 ) -> None:
     """The paths are exactly what stepping each path forward gives — decay a step, add what
     arrived — over uniforms drawn from the fixed seed in (paths, types, steps) order, the
-    same whether the process has drawn that shape before or not (they are kept per shape)."""
+    same whether the process has drawn that shape before or not (they are kept per shape,
+    up to a size: 250 paths × 3 types × 261 steps are drawn each time)."""
     from models.forecast import ARRIVAL_SEED, simulated_arrivals
 
     hl = np.array([120.0, 240.0, 730.0, 180.0])
