@@ -94,6 +94,33 @@ def test_overview_lists_every_demo_pair(browser: Browser, server: Server, artifa
     page.close()
 
 
+def test_overview_asks_for_the_trends_of_the_rows_in_view(browser: Browser, server: Server) -> None:
+    """A row's trend (one history request) is asked for once the row nears the viewport:
+    asking for every row's at once was 1,062 requests with 1,000 pairs. On a phone each
+    row is a card, so the reference history's rows reach far below the screen."""
+    with api(server, server.reader_key) as client:
+        every = client.get("/v1/pairs", params={"limit": 500}).json()["items"]
+    page = open_dashboard(browser, server, server.reader_key, PHONE)
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/history?" in r.url else None)
+    page.check("#show-reference")
+    rows = page.locator("#overview-rows tr[data-pair]")
+    expect(rows).to_have_count(len(every))
+    expect(rows.first.locator("svg.spark")).not_to_have_attribute("aria-label", "Trend loading")
+    last = rows.last
+    below = last.bounding_box()
+    assert below is not None and below["y"] > 3 * PHONE["height"]  # far out of view
+    pair = last.get_attribute("data-pair")
+    assert pair and not any(f"/{pair}/history?" in url for url in asked)
+    assert 0 < len(asked) < rows.count()
+    expect(last.locator("svg.spark")).to_have_attribute("aria-label", "Trend loading")
+    last.scroll_into_view_if_needed()
+    expect(last.locator("svg.spark")).not_to_have_attribute("aria-label", "Trend loading")
+    assert any(f"/{pair}/history?" in url for url in asked)
+    assert page.errors == []  # type: ignore[attr-defined]
+    page.close()
+
+
 def test_pair_page_draws_history_events_and_drivers(
     browser: Browser, server: Server, artifacts: Path
 ) -> None:

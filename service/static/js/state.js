@@ -26,6 +26,8 @@ export const state = {
   pair: null, // the pair page's data: {forecast, history, events, horizon}
   pinned: null, // the event id whose details are pinned
   loadSeq: 0,
+  trendWatch: null, // IntersectionObserver of the overview's rows: their trends load in view
+  trends: new Map(), // "horizon pair" -> the overview's last trend points, shown until renewed
   stream: null, // AbortController of the SSE connection
   refreshTimer: null,
 };
