@@ -57,7 +57,7 @@ function watchTrends(seq, h) {
   const waiting = [];
   let asking = 0;
   const next = () => {
-    while (asking < TREND_REQUESTS && waiting.length) {
+    while (seq === state.loadSeq && asking < TREND_REQUESTS && waiting.length) {
       const tr = waiting.shift();
       asking += 1;
       const path =
