@@ -113,7 +113,6 @@ class ChangeRow(NamedTuple):
     origin: str | None
 
 
-_CHANGES = ChangeEntry.__table__  # type: ignore[attr-defined]
 _READ_CHANGES = core_select(*(_CHANGES.c[name] for name in ChangeRow._fields))
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+from sqlalchemy import Table
 from sqlalchemy import event as sa_event
 from sqlmodel import Session, select
 
@@ -17,7 +18,7 @@ from signals.config import Settings
 from signals.db import Database
 from signals.runs import ModelRun, save_run
 from signals.schemas import EventIn
-from signals.tables import IndicatorEvent
+from signals.tables import AuditEntry, IndicatorEvent
 from signals.taxonomy import Taxonomy
 
 
@@ -127,6 +128,7 @@ def inserted_tables(statements: list[str]) -> list[str]:
 
 
 AUDIT_AT = datetime(2025, 1, 1, tzinfo=UTC)
+AUDIT_TABLE: Table = AuditEntry.__table__  # type: ignore[attr-defined]
 
 
 def audit_row(n: int) -> dict[str, Any]:

@@ -9,14 +9,14 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import Table, text
+from sqlalchemy import text
 from sqlmodel import col, select
 
 from signals.appends import append, batched_appends
 from signals.db import Database
 from signals.tables import AuditEntry
 from tests.conftest import PG_ADMIN
-from tests.factories import AUDIT_AT, audit_row, recorded_statements
+from tests.factories import AUDIT_AT, AUDIT_TABLE, audit_row, recorded_statements
 
 pytestmark = pytest.mark.parametrize("db_kind", ["postgres"], indirect=True)
 IDLE = 0.2
@@ -63,9 +63,8 @@ def test_a_statement_of_many_parameters_goes_as_rendered(db: Database) -> None:
     multi-row INSERT has more. It goes with `$n` placeholders, and its rows are stored."""
     statements = recorded_statements(db)
     rows = [audit_row(n) for n in range(12)]
-    table: Table = AuditEntry.__table__  # type: ignore[attr-defined]
     with db.write() as s, batched_appends(s):
-        append(s, table, rows)
+        append(s, AUDIT_TABLE, rows)
     (insert,) = [st for st in statements if st.startswith("INSERT")]
     assert "$60" in insert and "%(" not in insert
     with db.read() as s:
